@@ -1,0 +1,1 @@
+"""Core API routes (health, jobs); application routes live in each application package."""

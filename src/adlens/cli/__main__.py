@@ -1,0 +1,3 @@
+from adlens.cli.main import main
+
+main()

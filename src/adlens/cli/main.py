@@ -1,0 +1,153 @@
+"""The ``adlens`` command line. Thin: parse, call one service, print (``--json`` for scripts)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from adlens import __version__
+from adlens.apps import APPS
+from adlens.cli.output import console, emit, err_console
+from adlens.config import get_settings
+from adlens.errors import AdlensError
+
+app = typer.Typer(
+    name="adlens",
+    help="Self-hosted multimodal ad intelligence.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command()
+def version(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print the adlens version."""
+    emit({"version": __version__}, json_, lambda d: console.print(f"adlens {d['version']}"))
+
+
+@app.command()
+def config(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print the effective settings (secrets masked)."""
+    settings = get_settings()
+
+    def human(data: dict[str, Any]) -> None:
+        from rich.table import Table
+
+        table = Table("setting", "value", "env var", title="adlens settings")
+        for key, value in data.items():
+            table.add_row(key, "" if value is None else str(value), f"ADLENS_{key.upper()}")
+        console.print(table)
+
+    emit(settings.masked(), json_, human)
+
+
+@app.command()
+def doctor(
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    skip_llm: bool = typer.Option(False, "--skip-llm", help="Do not load the language model."),
+) -> None:
+    """Load every model, open the store and cache, drive Chromium; exit 0 only if the defaults work."""
+    from adlens.api.routes.health import _versions
+    from adlens.doctor import run_checks
+    from adlens.runtime import Runtime
+
+    runtime = Runtime(get_settings())
+    try:
+        if json_:
+            checks = run_checks(runtime, include_llm=not skip_llm)
+        else:
+            with console.status("running checks…"):
+                checks = run_checks(runtime, include_llm=not skip_llm)
+    finally:
+        runtime.close()
+    ok = all(c["ok"] for c in checks if c["required"])
+    result = {"ok": ok, "checks": checks, "versions": _versions()}
+
+    def human(data: dict[str, Any]) -> None:
+        from rich.table import Table
+
+        table = Table("check", "result", "seconds", "detail", title="adlens doctor")
+        for c in data["checks"]:
+            mark = "[green]ok[/]" if c["ok"] else ("[red]FAIL[/]" if c["required"] else "[yellow]absent[/]")
+            table.add_row(c["name"], mark, f"{c['seconds']:.2f}", str(c["detail"]))
+        console.print(table)
+        console.print(
+            "[green]all required checks passed[/]" if data["ok"] else "[red]required checks failed[/]"
+        )
+
+    emit(result, json_, human)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default: ADLENS_HOST, 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default: ADLENS_PORT, 8765)."),
+    demo: bool = typer.Option(False, "--demo", help="Seed demo data on start."),
+    log_level: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Run the API server with the web UI."""
+    import uvicorn
+
+    from adlens.api import create_app
+    from adlens.observability import configure_logging
+
+    settings = get_settings()
+    if demo:
+        settings.demo = True
+    configure_logging(log_level.upper())
+    application = create_app(settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    err_console.print(f"adlens {__version__} on http://{bind_host}:{bind_port}/  (API docs: /api/docs)")
+    uvicorn.run(application, host=bind_host, port=bind_port, log_level=log_level, access_log=False)
+
+
+def _mount_apps() -> None:
+    from adlens.cli import models
+
+    app.add_typer(models.app, name="models", help="Prepare and list the local models.")
+    for info in APPS:
+        if info.has_cli:
+            try:
+                sub = info.load("cli", "app")
+            except ImportError as exc:  # an application that fails to import must not break the CLI
+                err_console.print(f"warning: {info.name} commands unavailable: {exc}")
+                continue
+            app.add_typer(sub, name=info.name, help=info.summary)
+
+
+_mount_apps()
+
+
+def main() -> None:
+    """Entry point: domain errors become one line on stderr and a non-zero exit code."""
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
+            sys.exit(rc)
+    except AdlensError as exc:
+        err_console.print(f"error: {exc.message}", markup=False, highlight=False)
+        sys.exit(2 if 400 <= exc.status < 500 else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # usage errors (Typer vendors click) and the like
+        show = getattr(exc, "show", None)
+        exit_code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
+        err_console.print(f"error: unexpected {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

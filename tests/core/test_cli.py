@@ -1,0 +1,70 @@
+"""The CLI shell: JSON output, masked secrets, one-line errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from adlens.cli import main as cli_main
+from adlens.errors import InvalidInput
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "adlens.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_config_json_masks_secrets() -> None:
+    r = _run("config", "--json", env={"ADLENS_API_KEY": "topsecret", "ADLENS_PORT": "8123"})
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["port"] == 8123 and doc["api_key"] == "***"
+    assert "topsecret" not in r.stdout + r.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    r = _run("no-such-command")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_domain_error_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @cli_main.app.command("fail-for-test")
+    def fail_for_test() -> None:
+        raise InvalidInput("column 'year' not found in data.csv")
+
+    monkeypatch.setattr(sys, "argv", ["adlens", "fail-for-test"])
+    with pytest.raises(SystemExit) as info:
+        cli_main.main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: column 'year' not found in data.csv"
+    cli_main.app.registered_commands = [
+        c for c in cli_main.app.registered_commands if c.name != "fail-for-test"
+    ]
+
+
+def test_exit_code_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
+    @cli_main.app.command("exit-for-test")
+    def exit_for_test() -> None:
+        raise typer.Exit(3)
+
+    monkeypatch.setattr(sys, "argv", ["adlens", "exit-for-test"])
+    with pytest.raises(SystemExit) as info:
+        cli_main.main()
+    assert info.value.code == 3
+    cli_main.app.registered_commands = [
+        c for c in cli_main.app.registered_commands if c.name != "exit-for-test"
+    ]
