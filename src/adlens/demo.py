@@ -49,4 +49,14 @@ def seed_all(runtime: Runtime, progress: Any = None) -> dict[str, Any]:
     return results
 
 
-__all__ = ["JOB_KIND", "seed_all", "seeders"]
+def register_demo_job(runtime: Runtime) -> None:
+    """Register the ``demo.seed`` job kind on the runtime's job runner."""
+
+    def handler(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return seed_all(runtime, progress=ctx.progress)
+
+    if JOB_KIND not in runtime.jobs.kinds:
+        runtime.jobs.register(JOB_KIND, handler)
+
+
+__all__ = ["JOB_KIND", "register_demo_job", "seed_all", "seeders"]

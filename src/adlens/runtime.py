@@ -52,7 +52,7 @@ class Runtime:
         def build() -> Any:
             from adlens.embed import ImageEmbedder
 
-            return ImageEmbedder.from_settings(self.settings, text_embedder=self.text_embedder)
+            return ImageEmbedder.from_settings(self.settings, text=self.text_embedder)
 
         return self._get("image_embedder", build)
 
@@ -79,8 +79,7 @@ class Runtime:
         def build() -> Any:
             from adlens.jobs import LocalJobRunner
 
-            runner = LocalJobRunner(self.settings.data_dir / "jobs.sqlite", workers=self.settings.job_workers)
-            return runner
+            return LocalJobRunner.from_settings(self.settings)
 
         return self._get("jobs", build)
 

@@ -16,6 +16,8 @@ from adlens.api.routes import health, jobs
 from adlens.api.web import install_web
 from adlens.apps import APPS
 from adlens.config import Settings, get_settings
+from adlens.demo import JOB_KIND as DEMO_JOB
+from adlens.demo import register_demo_job
 from adlens.runtime import Runtime
 
 log = logging.getLogger("adlens.api")
@@ -27,9 +29,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime.jobs.start()
+        # Handlers must be registered before the runner starts, so resumed jobs find them.
+        register_demo_job(runtime)
         for hook in app.state.startup_hooks:
             hook(runtime)
+        runtime.jobs.start()
+        if settings.demo:
+            runtime.jobs.submit(DEMO_JOB, {}, dedupe_key="demo-seed")
         log.info("adlens %s ready", __version__)
         try:
             yield
