@@ -68,3 +68,32 @@ def test_exit_code_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
     cli_main.app.registered_commands = [
         c for c in cli_main.app.registered_commands if c.name != "exit-for-test"
     ]
+
+
+def test_jobs_cli_lists_and_shows_jobs_of_another_process(tmp_path) -> None:
+    from adlens.config import Settings
+    from adlens.jobs import LocalJobRunner
+
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    settings.ensure_dirs()
+    runner = LocalJobRunner.from_settings(settings)
+    runner.register("test.sum", lambda ctx, params: {"sum": sum(params["xs"])})
+    runner.start()
+    job = runner.submit("test.sum", {"xs": [1, 2, 3]})
+    import time
+
+    deadline = time.monotonic() + 30
+    while runner.get(job.id).state != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runner.shutdown()
+
+    env = {"ADLENS_HOME": str(home)}
+    listed = _run("jobs", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert [j["id"] for j in json.loads(listed.stdout)["jobs"]] == [job.id]
+    shown = _run("jobs", "show", job.id, "--json", env=env)
+    assert json.loads(shown.stdout)["result"] == {"sum": 6}
+    missing = _run("jobs", "show", "nope", env=env)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().startswith("error:") and len(missing.stderr.strip().splitlines()) == 1

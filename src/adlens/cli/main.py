@@ -108,9 +108,10 @@ def serve(
 
 
 def _mount_apps() -> None:
-    from adlens.cli import models
+    from adlens.cli import jobs, models
 
     app.add_typer(models.app, name="models", help="Prepare and list the local models.")
+    app.add_typer(jobs.app, name="jobs", help="Background jobs: list, show, cancel, watch.")
     for info in APPS:
         if info.has_cli:
             try:

@@ -29,7 +29,7 @@
       const { jobs } = await api("/jobs?limit=10");
       if (jobs.length) document.getElementById("jobs").replaceChildren(table(jobs, [
         { key: "id", label: "job" }, { key: "kind", label: "kind" }, { key: "state", label: "state" },
-        { key: "progress", label: "progress", format: (p) => (p && p.total ? `${p.done}/${p.total}` : "") },
+        { key: "done", label: "progress", format: (d, r) => (r.total ? `${d}/${r.total}` : "") },
         { key: "message", label: "message" },
       ]));
     } catch (_) { /* jobs are optional on the status page */ }
