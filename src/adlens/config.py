@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     llm_model: str = "default"
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
+    llm_threads: int | None = Field(
+        default=None, description="llama.cpp threads (default: ADLENS_THREADS); 1 is faster on a busy 2-core box."
+    )
 
     # jobs
     job_workers: int = 2
