@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     llm_threads: int | None = Field(
-        default=None, description="llama.cpp threads (default: ADLENS_THREADS); 1 is faster on a busy 2-core box."
+        default=None,
+        description="llama.cpp threads (default: ADLENS_THREADS); 1 is faster on a busy 2-core box.",
     )
 
     # jobs
