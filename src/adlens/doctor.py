@@ -63,11 +63,19 @@ def run_checks(runtime: Runtime, *, include_llm: bool = True) -> list[dict[str, 
         return f"{s.cache_backend} cache ok"
 
     def llm() -> str:
-        out = runtime.llm.generate_json(
-            "Answer in JSON. Is the sky blue? ",
-            {"type": "object", "properties": {"answer": {"type": "boolean"}}, "required": ["answer"]},
-            max_tokens=16,
+        prompt = (
+            "Classify the sentiment of each review as JSON.\n"
+            'Review: I love it, works great.\nJSON: {"sentiment": "positive"}\n'
+            'Review: Broke after a day, awful.\nJSON: {"sentiment": "negative"}\n'
+            "Review: Fantastic quality, would buy again.\nJSON: "
         )
+        schema = {
+            "type": "object",
+            "properties": {"sentiment": {"type": "string", "enum": ["positive", "negative"]}},
+            "required": ["sentiment"],
+            "additionalProperties": False,
+        }
+        out = runtime.llm.generate_json(prompt, schema, max_tokens=64)
         return f"language model ok: {out}"
 
     def chromium() -> str:
