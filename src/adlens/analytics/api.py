@@ -248,12 +248,12 @@ async def inspect(request: Request) -> dict[str, Any]:
     return to_jsonable(out)
 
 
-def _include_experiments() -> None:
-    try:
-        from adlens.analytics.api_experiments import router as experiments
-    except ImportError:  # pragma: no cover - the experiments half ships separately
-        return
+def _include_subrouters() -> None:
+    from adlens.analytics.api_demo import router as demo
+    from adlens.analytics.api_experiments import router as experiments
+
     router.include_router(experiments)
+    router.include_router(demo)
 
 
-_include_experiments()
+_include_subrouters()

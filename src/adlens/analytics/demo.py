@@ -3,7 +3,7 @@
 * ``abtest_checkout.csv``: a per-user A/B test of a checkout redesign (arm, converted, revenue,
   pre-period revenue as a CUPED covariate); variant B converts ~12 % better.
 * ``geo_campaign.csv``: a weekly sales panel of 40 markets; 4 markets run a campaign from week 40 with
-  a +6 % lift — for difference-in-differences, synthetic control and SDID.
+  a +6 % lift (``treated`` = 1 while a market runs it) — for DiD, SDID and synthetic control.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ def abtest_frame(n_per_arm: int = 20_000, seed: int = SEED) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     arms = np.repeat(["A", "B"], n_per_arm)
     pre = rng.gamma(shape=2.0, scale=15.0, size=arms.size)
-    base = 0.040 + 0.0006 * np.minimum(pre, 100)
+    base = 0.015 + 0.0012 * np.minimum(pre, 100)
     rate = np.where(arms == "B", base * 1.12, base)
     converted = rng.random(arms.size) < rate
-    basket = rng.lognormal(mean=3.6, sigma=0.5, size=arms.size) + 0.3 * pre
+    basket = rng.lognormal(mean=3.0, sigma=0.4, size=arms.size) + 1.2 * pre
     revenue = np.where(converted, basket, 0.0).round(2)
     frame = pd.DataFrame(
         {
@@ -55,12 +55,24 @@ def geo_frame(n_markets: int = 40, n_weeks: int = 52, seed: int = SEED) -> pd.Da
             "market": markets[i],
             "week": int(w),
             "sales": round(float(sales[i, j]), 3),
-            "treated": int(treated[i]),
+            "treated": int(treated[i] and post[j]),
         }
         for i in range(n_markets)
         for j, w in enumerate(weeks)
     ]
     return pd.DataFrame(rows)
+
+
+DATASETS: dict[str, dict[str, str]] = {
+    "abtest_checkout.csv": {
+        "kind": "abtest",
+        "description": "Per-user A/B test: arm, converted, revenue, pre_revenue (CUPED covariate)",
+    },
+    "geo_campaign.csv": {
+        "kind": "panel",
+        "description": "Weekly sales of 40 markets; market_00-03 run a campaign from week 40",
+    },
+}
 
 
 def demo_dir(runtime: Any) -> Path:
