@@ -1,0 +1,43 @@
+"""Small synthetic interaction data for the recommend tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adlens.recommend.data import IdMap, InteractionDataset
+
+
+def genre_dataset(
+    n_users: int = 60, n_items: int = 40, per_user: int = 8, seed: int = 0
+) -> InteractionDataset:
+    """Two genres; even users only interact with genre-0 items, odd users with genre-1 items."""
+    rng = np.random.default_rng(seed)
+    genre = np.arange(n_items) % 2
+    users, items = [], []
+    for u in range(n_users):
+        pool = np.flatnonzero(genre == u % 2)
+        chosen = rng.choice(pool, size=per_user, replace=False)
+        users += [u] * per_user
+        items += chosen.tolist()
+    n = len(users)
+    cats = np.stack([genre == 0, genre == 1], axis=1).astype(np.float32)
+    return InteractionDataset(
+        user_map=IdMap(tuple(f"u{i}" for i in range(n_users))),
+        item_map=IdMap(tuple(f"i{i}" for i in range(n_items))),
+        users=np.array(users, dtype=np.int64),
+        items=np.array(items, dtype=np.int64),
+        ratings=np.full(n, 4.0, dtype=np.float32),
+        timestamps=np.arange(n, dtype=np.int64),
+        item_titles=tuple(f"item {i}" for i in range(n_items)),
+        item_categories=cats,
+        category_names=("A", "B"),
+        user_features={"gender": np.arange(n_users) % 2},
+        user_feature_sizes={"gender": 2},
+        name="synthetic-genres",
+    )
+
+
+@pytest.fixture()
+def genres() -> InteractionDataset:
+    return genre_dataset()
