@@ -8,6 +8,7 @@ Requests stream token by token so that a timeout can stop generation at the next
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
@@ -162,9 +163,14 @@ class LlamaCppModel:
         params.hostnames = ["127.0.0.1"]
         params.api_keys = [secrets.token_urlsafe(32)]
         try:
-            return xlc.Server(params)
+            server = xlc.Server(params)
         except RuntimeError as exc:
             raise Unavailable(f"llama.cpp could not load {path} (corrupt or unsupported GGUF?)") from exc
+        # One-token warm-up. Besides priming the engine, it avoids a hang: a server that never ran a
+        # request blocks forever in its destructor when ONNX Runtime is loaded in the same process.
+        with contextlib.suppress(Exception):
+            server.handle_completions({"prompt": "ok", "max_tokens": 1, "stream": True}, lambda _chunk: False)
+        return server
 
     # -- generation ------------------------------------------------------------------------------
 
