@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     milvus_uri: str = "http://127.0.0.1:19530"
     milvus_token: SecretStr | None = None
     exact_scan_threshold: int = Field(
-        default=50_000,
+        default=20_000,
         description="Filtered queries matching fewer rows than this are answered by exact scan.",
     )
 

@@ -1,0 +1,451 @@
+"""The embedded default store: SQLite (WAL) as the source of truth + in-memory FAISS HNSW.
+
+Durability: ``upsert``/``delete`` commit one SQLite transaction (synchronous=FULL) before they
+return; the in-memory matrices, metadata columns and HNSW indexes are derived state. The indexes
+are persisted with the seq of every position by :meth:`EmbeddedStore.checkpoint` (also run by
+:meth:`close`); on open, every live row is read back and rows the persisted index does not hold
+(seq above what it applied) are appended, deletions become dead positions. So a crash never
+loses an acknowledged write, it only costs catch-up work. One process opens a store file at a
+time (an exclusive ``flock`` on ``<path>.lock``); within it, writes take a lock, reads run
+concurrently.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adlens.errors import Conflict, InvalidInput, NotFound, Unavailable
+from adlens.store import filters, sqlite_rows, sqlite_schema, validation
+from adlens.store.ann import HnswIndex, load_state, save_state
+from adlens.store.base import DEFAULT_NAMESPACE, CollectionInfo, FusionMethod, Hit, Record, Where
+from adlens.store.fusion import check_method, fuse, fusion_depth
+from adlens.store.keyword import fts_query
+from adlens.store.memstate import CollectionState, Rows
+from adlens.store.planner import Plan, plan_and_search
+from adlens.store.rwlock import RWLock
+
+
+class _NeedIndex(Exception):
+    """Internal: the HNSW index must catch up under the write lock first."""
+
+
+class EmbeddedStore:
+    """SQLite + FAISS store; see the module docstring. Implements ``VectorStore``.
+
+    ``exact_scan_threshold``: filters matching fewer rows are answered by an exact scan. The default
+    (20,000) comes from bench/store.py: at 384-d an exact scan of ~50,000 rows reads ~77 MB and took
+    ~70 ms p50 at 1M here, while filtered HNSW at the same selectivity took ~5 ms with recall 0.998.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        exact_scan_threshold: int = 20_000,
+        hnsw_m: int = 32,
+        ef_construction: int = 100,
+        ef_search: int = 128,
+        ef_max: int = 2048,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.index_dir = self.path.with_name(self.path.name + ".index")
+        self.exact_scan_threshold = exact_scan_threshold
+        self._hnsw = {"m": hnsw_m, "ef_construction": ef_construction}
+        self._ef = (ef_search, ef_max)
+        self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lockfile.close()
+            raise Unavailable(f"store {self.path} is open in another process") from None
+        self._lock = RWLock()
+        self._conns: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        try:
+            self._w = self._connect()
+            sqlite_schema.init_db(self._w)
+            self._fields: dict[str, dict[str, int]] = {
+                name: json.loads(fj)
+                for name, fj in self._w.execute("SELECT name, fields_json FROM collections")
+            }
+        except BaseException:
+            self._release()
+            raise
+        self._states: dict[str, CollectionState] = {}
+        self._dirty: set[str] = set()
+        self._closed = False
+        self.last_plan: Plan | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EmbeddedStore:
+        return cls(Path(settings.data_dir) / "store.sqlite")
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite_schema.connect(self.path)
+        self._conns.append(conn)
+        return conn
+
+    def _r(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("store is closed")
+
+    def _get_fields(self, name: str) -> dict[str, int]:
+        self._check_open()
+        fields = self._fields.get(name)
+        if fields is None:
+            raise NotFound(f"collection {name!r} does not exist")
+        return fields
+
+    def _state(self, name: str) -> CollectionState:
+        """Loaded state (caller holds a lock)."""
+        st = self._states.get(name)
+        if st is None:
+            raise NotFound(f"collection {name!r} does not exist")
+        return st
+
+    def _ensure_loaded(self, name: str) -> dict[str, int]:
+        fields = self._get_fields(name)
+        if name not in self._states:
+            with self._lock.write():
+                if name not in self._states and name in self._fields:
+                    rows = sqlite_rows.load_rows(self._w, name, fields)
+                    state = load_state(self.index_dir / name, fields)
+                    self._states[name] = CollectionState.from_rows(fields, rows, state)
+        return fields
+
+    def _tx(self) -> sqlite3.Connection:
+        self._w.execute("BEGIN IMMEDIATE")
+        return self._w
+
+    def _write(self, fn: Any) -> Any:
+        try:
+            out = fn(self._tx())
+            self._w.execute("COMMIT")
+            return out
+        except BaseException:
+            if self._w.in_transaction:
+                self._w.execute("ROLLBACK")
+            raise
+
+    # -- collections -------------------------------------------------------------------------
+    def create_collection(
+        self, name: str, vector_fields: dict[str, int], *, exist_ok: bool = True
+    ) -> CollectionInfo:
+        self._check_open()
+        validation.check_name("collection", name)
+        fields = validation.check_fields(vector_fields)
+        with self._lock.write():
+            if name in self._fields:
+                if not exist_ok:
+                    raise Conflict(f"collection {name!r} already exists")
+                if self._fields[name] != fields:
+                    raise Conflict(f"collection {name!r} exists with fields {self._fields[name]}")
+                return CollectionInfo(name, dict(fields))
+
+            def tx(c: sqlite3.Connection) -> None:
+                c.execute(
+                    "INSERT INTO collections(name, fields_json) VALUES (?, ?)",
+                    (name, json.dumps(fields)),
+                )
+                sqlite_schema.create_fts(c, name)
+
+            self._write(tx)
+            shutil.rmtree(self.index_dir / name, ignore_errors=True)
+            self._fields[name] = fields
+            self._states[name] = CollectionState(fields)
+        return CollectionInfo(name, dict(fields))
+
+    def drop_collection(self, name: str) -> None:
+        self._get_fields(name)
+        with self._lock.write():
+
+            def tx(c: sqlite3.Connection) -> None:
+                sqlite_schema.drop_fts(c, name)
+                c.execute("DELETE FROM records WHERE collection=?", (name,))
+                c.execute("DELETE FROM collections WHERE name=?", (name,))
+
+            self._write(tx)
+            self._fields.pop(name, None)
+            self._states.pop(name, None)
+            self._dirty.discard(name)
+            shutil.rmtree(self.index_dir / name, ignore_errors=True)
+
+    def list_collections(self) -> list[CollectionInfo]:
+        self._check_open()
+        return [CollectionInfo(n, dict(f)) for n, f in sorted(self._fields.items())]
+
+    # -- writes ------------------------------------------------------------------------------
+    def upsert(self, collection: str, records: Sequence[Record], namespace: str = DEFAULT_NAMESPACE) -> int:
+        fields = self._ensure_loaded(collection)
+        validation.check_namespace(namespace)
+        recs, mats = validation.check_records(records, fields)
+        if not recs:
+            return 0
+        packed = sqlite_rows.pack(mats, fields)
+        with self._lock.write():
+            st = self._state(collection)
+            code = st.ns_vocab.get(namespace, -1)
+            old = [p for r in recs if (p := st.key_to_pos.get((code, r.id))) is not None]
+
+            def tx(c: sqlite3.Connection) -> np.ndarray:
+                if old:
+                    sqlite_rows.delete_seqs(c, collection, st.seqs[old].tolist())
+                return sqlite_rows.insert_rows(c, collection, namespace, recs, packed)
+
+            seqs = self._write(tx)
+            st.kill(old)
+            rows = Rows(seqs, [namespace] * len(recs), [r.id for r in recs], [r.metadata for r in recs], mats)
+            st.append(rows)
+            if st.ann:
+                st.ensure_ann(**self._hnsw)
+            self._dirty.add(collection)
+        return len(recs)
+
+    def _delete_positions(self, collection: str, st: CollectionState, pos: list[int]) -> int:
+        if pos:
+            self._write(lambda c: sqlite_rows.delete_seqs(c, collection, st.seqs[pos].tolist()))
+            st.kill(pos)
+            self._dirty.add(collection)
+        return len(pos)
+
+    def delete(self, collection: str, ids: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> int:
+        self._ensure_loaded(collection)
+        ids = validation.check_ids(ids)
+        validation.check_namespace(namespace)
+        with self._lock.write():
+            st = self._state(collection)
+            code = st.ns_vocab.get(namespace, -1)
+            pos = [p for i in dict.fromkeys(ids) if (p := st.key_to_pos.get((code, i))) is not None]
+            return self._delete_positions(collection, st, pos)
+
+    def delete_namespace(self, collection: str, namespace: str) -> int:
+        self._ensure_loaded(collection)
+        validation.check_namespace(namespace)
+        with self._lock.write():
+            st = self._state(collection)
+            pos = np.flatnonzero(st.base_mask(namespace)).tolist()
+            return self._delete_positions(collection, st, pos)
+
+    # -- reads -------------------------------------------------------------------------------
+    def list_namespaces(self, collection: str) -> list[str]:
+        self._ensure_loaded(collection)
+        with self._lock.read():
+            st = self._state(collection)
+            live = np.unique(st.ns[: st.n][st.alive[: st.n]])
+            names = {c: n for n, c in st.ns_vocab.items()}
+            return sorted(names[int(c)] for c in live)
+
+    def get(self, collection: str, ids: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> list[Record]:
+        fields = self._get_fields(collection)
+        ids = validation.check_ids(ids)
+        validation.check_namespace(namespace)
+        with self._lock.read():
+            return sqlite_rows.get_records(self._r(), collection, namespace, ids, fields)
+
+    def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
+        if namespace is not None:
+            validation.check_namespace(namespace)
+        mask = st.base_mask(namespace)
+        if node is not None:
+            mask &= filters.to_mask(node, st.columns)
+        return mask
+
+    def count(self, collection: str, namespace: str | None = None, where: Where | None = None) -> int:
+        self._ensure_loaded(collection)
+        node = filters.parse(where)
+        with self._lock.read():
+            return int(np.count_nonzero(self._mask(self._state(collection), namespace, node)))
+
+    def _hits(self, st: CollectionState, pos: np.ndarray, scores: np.ndarray, key: str) -> list[Hit]:
+        seqs = st.seqs[pos].tolist()
+        rows = sqlite_rows.fetch_by_seqs(self._r(), seqs)
+        out = []
+        for s, sc in zip(seqs, scores.tolist(), strict=True):
+            ns, rid, meta, text = rows[s]
+            out.append(Hit(rid, float(sc), meta, text, {key: float(sc)}, ns))
+        return out
+
+    def _query_vector(self, fields: dict[str, int], field: str, vector: Any) -> np.ndarray:
+        if field not in fields:
+            raise InvalidInput(f"unknown vector field {field!r}; fields: {sorted(fields)}")
+        return validation.normalise(vector, fields[field], "query vector")
+
+    def _vector_hits(
+        self, collection: str, q: np.ndarray, field: str, k: int, namespace: str | None, node: Any
+    ) -> list[Hit]:
+        for _ in range(3):
+            with self._lock.read():
+                st = self._state(collection)
+                mask = self._mask(st, namespace, node)
+                all_allowed = st.dead == 0 and namespace is None and node is None
+
+                def get_index(st: CollectionState = st) -> HnswIndex:
+                    if st.ann_behind():
+                        raise _NeedIndex
+                    return st.ann[field]
+
+                try:
+                    s, p, plan = plan_and_search(
+                        st.mats[field],
+                        q,
+                        k,
+                        mask,
+                        all_allowed=all_allowed,
+                        exact_scan_threshold=self.exact_scan_threshold,
+                        get_index=get_index,
+                        ef_search=self._ef[0],
+                        ef_max=self._ef[1],
+                    )
+                except _NeedIndex:
+                    pass
+                else:
+                    self.last_plan = plan
+                    return self._hits(st, p, s, "vector")
+            with self._lock.write():
+                self._state(collection).ensure_ann(**self._hnsw)
+                self._dirty.add(collection)
+        raise Unavailable("the vector index could not catch up with concurrent writes")
+
+    def search(
+        self,
+        collection: str,
+        vector: np.ndarray | Sequence[float],
+        *,
+        field: str,
+        k: int,
+        where: Where | None = None,
+        namespace: str | None = None,
+    ) -> list[Hit]:
+        fields = self._ensure_loaded(collection)
+        q = self._query_vector(fields, field, vector)
+        validation.check_k(k)
+        return self._vector_hits(collection, q, field, k, namespace, filters.parse(where))
+
+    def _keyword_hits(self, collection: str, fq: str, k: int, namespace: str | None, node: Any) -> list[Hit]:
+        with self._lock.read():
+            st = self._state(collection)
+            mask = self._mask(st, namespace, node)
+
+            def accept(seqs: np.ndarray) -> np.ndarray:
+                pos = st.positions_of_seqs(seqs)
+                return np.where((pos >= 0) & mask[np.maximum(pos, 0)], pos, -1)
+
+            pos, scores = sqlite_rows.fts_ranked(self._r(), collection, fq, k, accept)
+            return self._hits(st, np.asarray(pos, np.int64), np.asarray(scores), "keyword")
+
+    def keyword_search(
+        self,
+        collection: str,
+        query: str,
+        *,
+        k: int,
+        where: Where | None = None,
+        namespace: str | None = None,
+    ) -> list[Hit]:
+        self._ensure_loaded(collection)
+        validation.check_k(k)
+        return self._keyword_hits(collection, fts_query(query), k, namespace, filters.parse(where))
+
+    def hybrid_search(
+        self,
+        collection: str,
+        vector: np.ndarray | Sequence[float],
+        query: str,
+        *,
+        field: str,
+        k: int,
+        where: Where | None = None,
+        namespace: str | None = None,
+        method: FusionMethod = "rrf",
+        alpha: float = 0.5,
+    ) -> list[Hit]:
+        fields = self._ensure_loaded(collection)
+        q = self._query_vector(fields, field, vector)
+        validation.check_k(k)
+        check_method(method, alpha)
+        fq, node = fts_query(query), filters.parse(where)
+        depth = fusion_depth(k)
+        vec = self._vector_hits(collection, q, field, depth, namespace, node)
+        kw = self._keyword_hits(collection, fq, depth, namespace, node)
+
+        def cosine_of(keys: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+            with self._lock.read():
+                st = self._state(collection)
+                out = {}
+                for ns, rid in keys:
+                    p = st.key_to_pos.get((st.ns_vocab.get(ns, -1), rid))
+                    if p is not None:
+                        out[(ns, rid)] = float(st.mats[field][p] @ q)
+                return out
+
+        return fuse(vec, kw, k, method=method, alpha=alpha, cosine_of=cosine_of)
+
+    def iter_records(
+        self, collection: str, namespace: str | None = None, *, batch_size: int = 1000
+    ) -> Iterator[tuple[str, Record]]:
+        fields = self._get_fields(collection)
+        last = 0
+        while True:
+            with self._lock.read():
+                rows = sqlite_rows.page_rows(self._r(), collection, namespace, last, batch_size)
+            if not rows:
+                return
+            for seq, ns, rid, mj, text, vec in rows:
+                yield ns, Record(rid, sqlite_rows.unpack(vec, fields), json.loads(mj), text)
+                last = seq
+
+    # -- maintenance -------------------------------------------------------------------------
+    def checkpoint(self, collection: str | None = None) -> None:
+        """Catch the HNSW indexes up (compacting dead rows when > 25 %) and persist them."""
+        names = [collection] if collection else sorted(self._fields)
+        for name in names:
+            fields = self._ensure_loaded(name)
+            with self._lock.write():
+                st = self._state(name)
+                if st.n and st.dead > 0.25 * st.n:
+                    st = CollectionState.from_rows(fields, sqlite_rows.load_rows(self._w, name, fields), None)
+                    self._states[name] = st
+                st.ensure_ann(**self._hnsw)
+                save_state(self.index_dir / name, st.persisted_seqs(), st.ann)
+                self._dirty.discard(name)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        for name in sorted(self._dirty):
+            if name in self._states and self._states[name].ann:
+                self.checkpoint(name)
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        for c in self._conns:
+            c.close()
+        fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+        self._lockfile.close()
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["EmbeddedStore"]

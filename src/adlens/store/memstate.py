@@ -1,0 +1,186 @@
+"""In-memory state of one embedded collection, derived from SQLite.
+
+Rows are *positions* ``0..n-1`` in increasing ``seq`` order (appends only; a replaced or deleted
+row becomes a dead position until compaction). Per position: seq, alive flag, namespace code, id,
+one float32 unit vector per field, columnar metadata; the HNSW index per field holds positions
+``0..ntotal-1`` and is caught up lazily (:meth:`CollectionState.ensure_ann`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adlens.store.ann import HnswIndex, IndexState
+from adlens.store.base import Metadata
+from adlens.store.columns import MetaColumns
+
+
+@dataclass(slots=True)
+class Rows:
+    """A batch of SQLite rows in increasing seq order."""
+
+    seqs: np.ndarray
+    namespaces: list[str]
+    ids: list[str]
+    metas: list[Metadata]
+    mats: dict[str, np.ndarray]
+
+
+class CollectionState:
+    def __init__(self, fields: dict[str, int]) -> None:
+        self.fields = dict(fields)
+        self.n = 0
+        self._cap = 0
+        self.seqs = np.zeros(0, np.int64)
+        self.alive = np.zeros(0, bool)
+        self.ns = np.zeros(0, np.int32)
+        self.mats = {f: np.zeros((0, d), np.float32) for f, d in fields.items()}
+        self.ns_vocab: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.key_to_pos: dict[tuple[int, str], int] = {}
+        self.columns = MetaColumns()
+        self.ann: dict[str, HnswIndex] = {}
+        self.dead = 0
+
+    # -- building ---------------------------------------------------------------------------
+    def _reserve(self, n: int) -> None:
+        if n <= self._cap:
+            return
+        cap = max(n, 2 * self._cap, 1024)
+
+        def grow(a: np.ndarray, fill: object = 0) -> np.ndarray:
+            new = np.full((cap, *a.shape[1:]), fill, dtype=a.dtype)
+            new[: self.n] = a[: self.n]
+            return new
+
+        self.seqs, self.alive, self.ns = grow(self.seqs), grow(self.alive), grow(self.ns, -1)
+        self.mats = {f: grow(m) for f, m in self.mats.items()}
+        self._cap = cap
+
+    def ns_code(self, namespace: str) -> int:
+        return self.ns_vocab.setdefault(namespace, len(self.ns_vocab))
+
+    def append(self, rows: Rows, alive: np.ndarray | None = None) -> np.ndarray:
+        """Append rows as new positions (``alive=False`` entries become dead placeholders)."""
+        m = int(rows.seqs.shape[0])
+        start = self.n
+        self._reserve(start + m)
+        end = start + m
+        self.seqs[start:end] = rows.seqs
+        live = np.ones(m, bool) if alive is None else alive
+        self.alive[start:end] = live
+        self.dead += int(m - live.sum())
+        codes = [self.ns_code(ns) if ok else -1 for ns, ok in zip(rows.namespaces, live, strict=True)]
+        self.ns[start:end] = np.asarray(codes, np.int32) if m else []
+        for f, mat in rows.mats.items():
+            self.mats[f][start:end] = mat
+        self.n = end
+        self.ids.extend(rows.ids)
+        for off, (code, rid) in enumerate(zip(codes, rows.ids, strict=True)):
+            if code >= 0:
+                self.key_to_pos[(code, rid)] = start + off
+        self.columns.append([md if ok else {} for md, ok in zip(rows.metas, live, strict=True)])
+        return np.arange(start, end)
+
+    def kill(self, positions: Sequence[int] | np.ndarray) -> None:
+        for p in np.asarray(positions, dtype=np.int64).tolist():
+            if self.alive[p]:
+                self.alive[p] = False
+                self.dead += 1
+                self.key_to_pos.pop((int(self.ns[p]), self.ids[p]), None)
+
+    @classmethod
+    def from_rows(cls, fields: dict[str, int], rows: Rows, state: IndexState | None) -> CollectionState:
+        """Rebuild from every live SQLite row, reusing a persisted index when consistent."""
+        self = cls(fields)
+        if state is not None:
+            placed = self._place_persisted(rows, state)
+            if placed is not None:
+                return placed
+            self = cls(fields)
+        self.append(rows)
+        return self
+
+    def _place_persisted(self, rows: Rows, state: IndexState) -> CollectionState | None:
+        pabs = np.abs(state.seqs)
+        n_p = int(pabs.shape[0])
+        if n_p and np.any(np.diff(pabs) <= 0):
+            return None
+        idx = np.searchsorted(rows.seqs, pabs)
+        idx_c = np.minimum(idx, max(rows.seqs.shape[0] - 1, 0))
+        found = (
+            (idx < rows.seqs.shape[0]) & (state.seqs > 0) & (rows.seqs[idx_c] == pabs)
+            if rows.seqs.shape[0]
+            else np.zeros(n_p, bool)
+        )
+        used = np.zeros(rows.seqs.shape[0], bool)
+        used[idx_c[found]] = True
+        new = np.flatnonzero(~used)
+        if n_p and new.size and rows.seqs[new].min() <= pabs.max():
+            return None  # a row the index should hold is missing: rebuild
+        if n_p and (n_p - int(found.sum())) > 0.25 * n_p:
+            return None  # mostly dead: compact instead
+        src = idx_c[found]
+        ns = ["" for _ in range(n_p)]
+        ids = ["" for _ in range(n_p)]
+        metas: list[Metadata] = [{} for _ in range(n_p)]
+        mats = {f: np.zeros((n_p, d), np.float32) for f, d in self.fields.items()}
+        for p, s in zip(np.flatnonzero(found).tolist(), src.tolist(), strict=True):
+            ns[p], ids[p], metas[p] = rows.namespaces[s], rows.ids[s], rows.metas[s]
+        for f in self.fields:
+            mats[f][found] = rows.mats[f][src]
+        self.append(Rows(pabs, ns, ids, metas, mats), alive=found)
+        sel = new.tolist()
+        self.append(
+            Rows(
+                rows.seqs[new],
+                [rows.namespaces[i] for i in sel],
+                [rows.ids[i] for i in sel],
+                [rows.metas[i] for i in sel],
+                {f: m[new] for f, m in rows.mats.items()},
+            )
+        )
+        self.ann = dict(state.indexes)
+        return self
+
+    # -- querying ---------------------------------------------------------------------------
+    def base_mask(self, namespace: str | None) -> np.ndarray:
+        mask = self.alive[: self.n].copy()
+        if namespace is not None:
+            code = self.ns_vocab.get(namespace)
+            if code is None:
+                return np.zeros(self.n, bool)
+            mask &= self.ns[: self.n] == code
+        return mask
+
+    def positions_of_seqs(self, seqs: np.ndarray) -> np.ndarray:
+        """Positions of live seqs (-1 where not live)."""
+        s = self.seqs[: self.n]
+        idx = np.searchsorted(s, seqs)
+        idx_c = np.minimum(idx, max(self.n - 1, 0))
+        ok = (idx < self.n) & (s[idx_c] == seqs) & self.alive[idx_c] if self.n else idx < 0
+        return np.where(ok, idx_c, -1)
+
+    def ann_behind(self) -> bool:
+        return any(self.ann.get(f) is None or self.ann[f].ntotal < self.n for f in self.fields)
+
+    def ensure_ann(self, *, m: int, ef_construction: int) -> None:
+        """Add every position not yet in the HNSW index of each field (catch-up)."""
+        for f, d in self.fields.items():
+            idx = self.ann.get(f)
+            if idx is None:
+                idx = self.ann[f] = HnswIndex(d, m=m, ef_construction=ef_construction)
+            if idx.ntotal < self.n:
+                idx.add(self.mats[f][idx.ntotal : self.n])
+
+    def persisted_seqs(self) -> np.ndarray:
+        """Seq per position, negated for dead positions (the on-disk form)."""
+        s = self.seqs[: self.n].copy()
+        s[~self.alive[: self.n]] *= -1
+        return s
+
+
+__all__ = ["CollectionState", "Rows"]

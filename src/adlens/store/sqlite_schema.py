@@ -1,0 +1,114 @@
+"""The SQLite source of truth of the embedded store: schema, version and migrations.
+
+Tables::
+
+    meta(key, value)                      schema_version, seq_high_water (never reused)
+    collections(name, fields_json)        vector fields (name -> dim), in declared order
+    records(seq, collection, namespace, id, metadata_json, text, vec)
+                                          vec: the normalised float32 vectors of every field
+                                          concatenated in declared order; seq is assigned on
+                                          every write and never reused, so the ANN index can
+                                          catch up by "rows with seq > last applied seq"
+    fts_<collection>(text)                FTS5, external content = records(seq, text)
+
+Migrations follow rclip: ``VERSION`` is the schema this code writes; ``MIGRATIONS[v]`` upgrades
+a database from version ``v`` to ``v + 1`` inside one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from adlens.errors import Unavailable
+
+VERSION = 1
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+_BASE = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    collection TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    id TEXT NOT NULL,
+    metadata_json TEXT NOT NULL,
+    text TEXT NOT NULL,
+    vec BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records(collection, namespace, id);
+"""
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in WAL mode with synchronous=FULL (a commit is on disk when it returns)."""
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+def init_db(conn: sqlite3.Connection) -> None:
+    """Create or migrate the schema to :data:`VERSION`."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in filter(None, (s.strip() for s in _BASE.split(";"))):
+            conn.execute(stmt)
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else VERSION
+        if version > VERSION:
+            raise Unavailable(
+                f"store schema version {version} is newer than this adlens ({VERSION}); upgrade adlens"
+            )
+        while version < VERSION:
+            MIGRATIONS[version](conn)
+            version += 1
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),))
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq_high_water', '0')")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def fts_table(collection: str) -> str:
+    """FTS table name; collection names are validated to ``[A-Za-z][A-Za-z0-9_]*``."""
+    return f"fts_{collection}"
+
+
+def create_fts(conn: sqlite3.Connection, collection: str) -> None:
+    t = fts_table(collection)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {t} USING fts5(text, content='records', "
+        f"content_rowid='seq', tokenize='{FTS_TOKENIZE}')"
+    )
+
+
+def drop_fts(conn: sqlite3.Connection, collection: str) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS {fts_table(collection)}")
+
+
+def next_seqs(conn: sqlite3.Connection, n: int) -> int:
+    """Reserve ``n`` new seqs inside the current transaction; returns the first."""
+    hw = int(conn.execute("SELECT value FROM meta WHERE key='seq_high_water'").fetchone()[0])
+    conn.execute("UPDATE meta SET value=? WHERE key='seq_high_water'", (str(hw + n),))
+    return hw + 1
+
+
+__all__ = [
+    "FTS_TOKENIZE",
+    "MIGRATIONS",
+    "VERSION",
+    "connect",
+    "create_fts",
+    "drop_fts",
+    "fts_table",
+    "init_db",
+    "next_seqs",
+]
