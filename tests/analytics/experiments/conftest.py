@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-NSW = Path("/work/shared/data/lalonde-nsw-causaldata/nsw_mixtape.csv")
+NSW = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "data"
+    / "lalonde-nsw-causaldata"
+    / "nsw_mixtape.csv"
+)
 
 
 @pytest.fixture(scope="session")
