@@ -1,6 +1,6 @@
 """Benchmark of the embedded store against brute-force numpy and Chroma, in one run.
 
-    .venv/bin/python bench/store.py --sizes 100000 1000000 [--chroma-python /tmp/chroma-venv/bin/python]
+    .venv/bin/python bench/store.py --sizes 100000 1000000 [--chroma-python .venv-chroma/bin/python]  (make it with scripts/bench-chroma-venv.sh)
 
 Synthetic clustered 384-d unit vectors; metadata gives filters at 50 % (``half``), 5 %
 (``category``) and 0.1 % (``bucket``) selectivity, independent of the clusters. For each store:
@@ -253,7 +253,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--chroma-python", default="/tmp/chroma-venv/bin/python")
+    ap.add_argument(
+        "--chroma-python",
+        default=str(Path(__file__).resolve().parents[1] / ".venv-chroma" / "bin" / "python"),
+    )
     ap.add_argument("--chroma-max", type=int, default=200_000)
     ap.add_argument("--chroma-worker", type=Path)
     ap.add_argument("--extra-thresholds", type=int, nargs="*", default=[])
