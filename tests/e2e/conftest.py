@@ -76,8 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API runs an event loop in the main thread while it is open,
+    which would break later tests that call ``asyncio.run``."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (scripts/install.sh installs it)")
     from playwright.sync_api import sync_playwright
