@@ -10,6 +10,8 @@ bash scripts/install.sh --test
 echo "==> ruff" >&2
 .venv/bin/ruff check src tests bench eval
 .venv/bin/ruff format --check src tests bench eval
+echo "==> mypy" >&2
+.venv/bin/mypy
 echo "==> pytest" >&2
 set +e
 .venv/bin/python -m pytest "$@"

@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from adlens.analytics.causal.service import run_did, run_geo_design, run_sdid, run_synth
 from adlens.analytics.panel import guess_columns, load_table
 from adlens.analytics.plots import render_charts
+from adlens.api.deps import read_upload
 from adlens.cli.output import to_jsonable
 from adlens.config import get_settings
 from adlens.errors import InvalidInput, PayloadTooLarge
@@ -101,16 +102,6 @@ class GeoRequest(_Panel):
     aggregate: Literal["sum", "mean"] = "sum"
 
 
-async def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    chunks, size = [], 0
-    while chunk := await upload.read(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"uploaded file larger than {limit:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
@@ -127,7 +118,7 @@ async def _parse(request: Request, model: type[_Base]) -> tuple[Any, pd.DataFram
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidInput("multipart request needs a 'file' part (CSV or Parquet)")
-        content = await _read_upload(upload, limit)
+        content = await read_upload(upload, limit)
         data: dict[str, Any] = {}
         for key in {k for k in form if k != "file"}:
             values = [str(v) for v in form.getlist(key) if not isinstance(v, UploadFile)]
@@ -234,7 +225,7 @@ async def inspect(request: Request) -> dict[str, Any]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidInput("multipart request needs a 'file' part (CSV or Parquet)")
-    content = await _read_upload(upload, limit)
+    content = await read_upload(upload, limit)
     frame = await run_in_threadpool(load_table, content, upload.filename or "upload.csv")
     out = guess_columns(frame)
     unit = form.get("unit")

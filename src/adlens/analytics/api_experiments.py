@@ -28,6 +28,7 @@ from adlens.analytics.experiments import (
     plan_proportions,
     read_table,
 )
+from adlens.api.deps import read_upload
 from adlens.config import get_settings
 from adlens.errors import InvalidInput, PayloadTooLarge
 
@@ -130,16 +131,6 @@ def _whole(x: float) -> Any:
     return int(x) if float(x).is_integer() else x
 
 
-async def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    chunks, size = [], 0
-    while chunk := await upload.read(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"upload larger than {limit:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _form_request(form: Any) -> ABTestRequest:
     """Multipart fields → request options (lists may repeat or be comma-separated)."""
 
@@ -227,7 +218,7 @@ async def abtest(request: Request) -> dict[str, Any]:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidInput("multipart request needs a 'file' part with the per-user rows")
-        content = await _read_upload(upload, limit)
+        content = await read_upload(upload, limit)
         req = _form_request(form)
         frame = await run_in_threadpool(read_table, content, upload.filename or "upload.csv")
         return await run_in_threadpool(_run_abtest, req, frame)

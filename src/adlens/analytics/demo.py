@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,10 @@ def demo_dir(runtime: Any) -> Path:
 def seed(runtime: Any) -> dict[str, Any]:
     out = demo_dir(runtime)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"abtest_checkout.csv": abtest_frame, "geo_campaign.csv": geo_frame}
+    files: dict[str, Callable[[], pd.DataFrame]] = {
+        "abtest_checkout.csv": abtest_frame,
+        "geo_campaign.csv": geo_frame,
+    }
     for name, make in files.items():
         path = out / name
         if not path.exists():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request, UploadFile
+from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from adlens.errors import PayloadTooLarge
 from adlens.runtime import Runtime
@@ -24,7 +25,7 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:
             raise PayloadTooLarge(
-                f"upload '{upload.filename}' is larger than the limit of {max_bytes // (1024 * 1024)} MiB"
+                f"upload '{upload.filename}' is larger than the limit of {max_bytes:,} bytes"
             )
         chunks.append(chunk)
     return b"".join(chunks)

@@ -29,7 +29,7 @@ class HnswIndex:
     def from_faiss(cls, index: faiss.Index) -> HnswIndex:
         self = cls.__new__(cls)
         self.dim = index.d
-        self.index = index
+        self.index = index  # type: ignore[assignment]  # a loaded IndexHNSWFlat
         return self
 
     @property
@@ -44,7 +44,7 @@ class HnswIndex:
         self, q: np.ndarray, k: int, *, ef: int, allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, positions) among ``allowed`` (a bool mask of length >= ntotal)."""
-        params = faiss.SearchParametersHNSW()
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         params.efSearch = max(ef, k)
         bitmap = None
         if allowed is not None:

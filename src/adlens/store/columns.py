@@ -22,7 +22,7 @@ class _Grow:
 
     def __init__(self, dtype: type, fill: float | int, n: int) -> None:
         self.fill = fill
-        self.arr = np.full(max(16, n), fill, dtype=dtype)
+        self.arr: np.ndarray = np.full(max(16, n), fill, dtype=dtype)
 
     def ensure(self, n: int) -> None:
         if n > self.arr.shape[0]:
