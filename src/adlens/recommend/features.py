@@ -55,12 +55,18 @@ def title_embeddings(
 
 
 def pca(x: np.ndarray, dim: int) -> np.ndarray:
-    """Project centred ``x`` on its top ``dim`` principal axes (signs fixed for determinism)."""
+    """Project centred ``x`` on its top ``dim`` principal axes (signs fixed for determinism).
+
+    A catalogue with fewer items than ``dim`` has fewer axes: the missing columns are zeros, so the
+    output width (and every model shape behind it) stays ``dim``.
+    """
     centred = x - x.mean(axis=0, keepdims=True)
     _, _, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
     axes = vt[:dim]
-    axes *= np.sign(axes[np.arange(dim), np.abs(axes).argmax(axis=1)])[:, None]
-    return (centred @ axes.T).astype(np.float32)
+    axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+    out = np.zeros((x.shape[0], dim), dtype=np.float32)
+    out[:, : len(axes)] = centred @ axes.T
+    return out
 
 
 def item_content(
