@@ -81,4 +81,17 @@ def check_prompt(prompt: Any) -> str:
     return prompt
 
 
-__all__ = ["LanguageModel", "check_generation_args", "check_prompt"]
+def check_batch(
+    prompts: Sequence[str], schema: dict[str, Any], max_tokens: int, temperature: float, timeout: float | None
+) -> list[str]:
+    """All checks of a ``generate_json_many`` call; returns the prompts as a list."""
+    from adlens.llm.schema import check_schema
+
+    check_schema(schema)
+    check_generation_args(max_tokens, temperature, timeout)
+    if isinstance(prompts, str):
+        raise InvalidInput("prompts must be a list of strings, not a single string")
+    return [check_prompt(p) for p in prompts]
+
+
+__all__ = ["LanguageModel", "check_batch", "check_generation_args", "check_prompt"]

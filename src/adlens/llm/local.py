@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adlens.errors import InvalidInput, Unavailable, UpstreamError, UpstreamTimeout
-from adlens.llm.base import check_generation_args, check_prompt
+from adlens.llm.base import check_batch
 from adlens.llm.packaged import packaged_model_name, packaged_model_path
-from adlens.llm.schema import check_schema, parse_json_output
+from adlens.llm.schema import parse_json_output
 
 if TYPE_CHECKING:
     from adlens.config import Settings
@@ -198,11 +198,7 @@ class LlamaCppModel:
         stop: Sequence[str] | None = None,
         timeout: float | None = None,
     ) -> list[dict[str, Any]]:
-        check_schema(schema)
-        check_generation_args(max_tokens, temperature, timeout)
-        if isinstance(prompts, str):
-            raise InvalidInput("prompts must be a list of strings, not a single string")
-        prompts = [check_prompt(p) for p in prompts]
+        prompts = check_batch(prompts, schema, max_tokens, temperature, timeout)
         if not prompts:
             return []
         server, pool = self._ensure()

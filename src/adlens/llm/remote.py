@@ -21,7 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from adlens.errors import InvalidInput, Unavailable, UpstreamError, UpstreamTimeout
-from adlens.llm.base import check_generation_args, check_prompt
+from adlens.llm.base import check_batch, check_generation_args, check_prompt
 from adlens.llm.schema import check_schema, parse_json_output
 
 if TYPE_CHECKING:
@@ -151,11 +151,8 @@ class OpenAICompatibleModel:
         stop: Sequence[str] | None = None,
         timeout: float | None = None,
     ) -> list[dict[str, Any]]:
-        check_schema(schema)
-        check_generation_args(max_tokens, temperature, timeout)
-        if isinstance(prompts, str):
-            raise InvalidInput("prompts must be a list of strings, not a single string")
-        bodies = [self._body(check_prompt(p), schema, max_tokens, temperature, stop) for p in prompts]
+        checked = check_batch(prompts, schema, max_tokens, temperature, timeout)
+        bodies = [self._body(p, schema, max_tokens, temperature, stop) for p in checked]
         if not bodies:
             return []
         client, pool = self._ensure()
