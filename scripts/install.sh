@@ -9,10 +9,14 @@ WITH_TEST=0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# --- system packages (Debian): Chromium for rendering and browser tests; redis-server for tests
+# --- system packages (Debian): Chromium for rendering and browser tests; redis-server and postgresql for tests
 need_pkgs=()
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ "$WITH_TEST" = 1 ] && ! command -v redis-server >/dev/null 2>&1; then need_pkgs+=(redis-server); fi
+# PostgreSQL server for the SQL-import tests (a throwaway cluster per test session, on 127.0.0.1)
+if [ "$WITH_TEST" = 1 ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_pkgs+=(postgresql)
+fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

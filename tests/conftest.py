@@ -39,3 +39,18 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     settings.ensure_dirs()
     yield settings
     reset_settings()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a throwaway PostgreSQL server on 127.0.0.1 (started once per session)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pg_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -120,6 +121,13 @@ def _mount_apps() -> None:
                 err_console.print(f"warning: {info.name} commands unavailable: {exc}")
                 continue
             app.add_typer(sub, name=info.name, help=info.summary)
+            # An application may also contribute top-level commands (``adlens crawl``) and extra
+            # command groups (``adlens taxonomy``): ``cli.commands`` / ``cli.groups`` dicts.
+            module = importlib.import_module(f"adlens.{info.name}.cli")
+            for name, group in getattr(module, "groups", {}).items():
+                app.add_typer(group, name=name)
+            for name, func in getattr(module, "commands", {}).items():
+                app.command(name)(func)
 
 
 _mount_apps()

@@ -44,6 +44,20 @@ def _cache_status(runtime: Runtime) -> dict[str, Any]:
         return {"ok": False, "backend": runtime.settings.cache_backend, "error": str(exc)[:200]}
 
 
+def _app_health(info: Any, runtime: Runtime) -> dict[str, Any]:
+    """An application may report its own state through ``adlens.<app>.api.health(runtime)``."""
+    if not info.has_api:
+        return {}
+    try:
+        hook = info.load("api", "health")
+    except (AttributeError, ImportError):
+        return {}
+    try:
+        return {"health": hook(runtime)}
+    except Exception as exc:
+        return {"health": {"ok": False, "error": str(exc)[:200]}}
+
+
 @router.get("/health")
 def health(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
     store = _store_status(runtime)
@@ -59,6 +73,6 @@ def health(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
         "store": store,
         "cache": cache,
         "auth": runtime.settings.api_key is not None,
-        "apps": [a.describe() for a in APPS],
+        "apps": [{**a.describe(), **_app_health(a, runtime)} for a in APPS],
         "versions": _versions(),
     }
