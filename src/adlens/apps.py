@@ -21,6 +21,7 @@ class AppInfo:
     name: str
     title: str
     summary: str
+    cli_extra: tuple[str, ...] = ()  # top-level commands/groups from ``cli.commands`` / ``cli.groups``
 
     def _has(self, module: str) -> bool:
         try:
@@ -64,9 +65,12 @@ APPS: tuple[AppInfo, ...] = (
         "contextual",
         "Contextual targeting",
         "URL → IAB/Google/Meta categories, brand safety, OpenRTB segments",
+        ("analyze", "taxonomy"),
     ),
-    AppInfo("images", "Image search", "Crawl a site and search its images in plain language"),
-    AppInfo("adclass", "Ad classification", "Relevance and theme of stored ads for a brand keyword"),
+    AppInfo("images", "Image search", "Crawl a site and search its images in plain language", ("crawl",)),
+    AppInfo(
+        "adclass", "Ad classification", "Relevance and theme of stored ads for a brand keyword", ("ads",)
+    ),
     AppInfo("creators", "Creator discovery", "Search creator profiles by text, photo or both, with filters"),
     AppInfo("recommend", "Recommendation", "Two-tower multimodal recommender with ranking metrics"),
     AppInfo("analytics", "Advertiser analytics", "A/B tests, difference-in-differences, synthetic control"),

@@ -84,8 +84,20 @@ class Settings(BaseSettings):
     # jobs
     job_workers: int = 2
 
+    # applications
+    images_max_crawls: int = Field(
+        default=2, ge=1, description="Server-wide limit of active crawls (429 beyond)."
+    )
+    context_front_entries: int = Field(
+        default=100_000, ge=0, description="In-process LRU entries in front of the bid-time context cache."
+    )
+    adclass_database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the ads database (default: SQLite under ADLENS_HOME)."
+    )
+
     # demo
     demo: bool = Field(default=False, description="Seed demo data on start.")
+    demo_apps: str = Field(default="", description="Comma-separated applications to seed (empty: all).")
 
     @property
     def data_dir(self) -> Path:

@@ -32,11 +32,18 @@ def seeders() -> list[tuple[str, Any]]:
     return found
 
 
-def seed_all(runtime: Runtime, progress: Any = None) -> dict[str, Any]:
-    """Run every application's seeder; one failing seeder is reported, the others still run."""
+def seed_all(runtime: Runtime, progress: Any = None, check_cancelled: Any = None) -> dict[str, Any]:
+    """Run every application's seeder; one failing seeder is reported, the others still run.
+
+    ``check_cancelled`` (the job's) is called between seeders, so a server shutting down stops here
+    and the job resumes with the remaining seeders (each one is idempotent) on the next start.
+    """
     results: dict[str, Any] = {}
-    steps = seeders()
+    wanted = {a.strip() for a in runtime.settings.demo_apps.split(",") if a.strip()}
+    steps = [(name, seed) for name, seed in seeders() if not wanted or name in wanted]
     for i, (name, seed) in enumerate(steps):
+        if check_cancelled is not None:
+            check_cancelled()
         if progress is not None:
             progress(done=i, total=len(steps), message=f"seeding {name}")
         try:
@@ -53,7 +60,7 @@ def register_demo_job(runtime: Runtime) -> None:
     """Register the ``demo.seed`` job kind on the runtime's job runner."""
 
     def handler(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
-        return seed_all(runtime, progress=ctx.progress)
+        return seed_all(runtime, progress=ctx.progress, check_cancelled=ctx.check_cancelled)
 
     if JOB_KIND not in runtime.jobs.kinds:
         runtime.jobs.register(JOB_KIND, handler)

@@ -24,7 +24,12 @@ class Runtime:
         self._lock = threading.RLock()
         self._objects: dict[str, Any] = {}
 
-    def _get(self, name: str, build: Callable[[], T]) -> T:
+    def shared(self, name: str, build: Callable[[], T]) -> T:
+        """The object registered under ``name``, built once with ``build()``.
+
+        Applications keep their per-process services here (a scorer, a database handle) so they are
+        built at most once and closed with the runtime (``shutdown()`` or ``close()`` if present).
+        """
         obj = self._objects.get(name)
         if obj is None:
             with self._lock:
@@ -33,6 +38,13 @@ class Runtime:
                     obj = build()
                     self._objects[name] = obj
         return obj  # type: ignore[no-any-return]
+
+    _get = shared
+
+    def forget(self, name: str) -> None:
+        """Drop the object registered under ``name`` (not closed); the next ``shared`` call rebuilds it."""
+        with self._lock:
+            self._objects.pop(name, None)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._objects
@@ -106,14 +118,23 @@ class Runtime:
         return {n: self.is_loaded(n) for n in names}
 
     def close(self) -> None:
-        """Release every seam that was built (browser, store handles, job workers)."""
+        """Release every seam that was built (job workers first, then browser, store handles…).
+
+        The job runner is stopped outside the lock: a handler still running may need to build a seam
+        while it winds down, and holding the lock here would deadlock it.
+        """
+        jobs = self._objects.get("jobs")
+        if jobs is not None:
+            with contextlib.suppress(Exception):
+                jobs.shutdown(wait=True, timeout=60)
         with self._lock:
-            for name, obj in list(self._objects.items()):
-                closer = getattr(obj, "shutdown", None) or getattr(obj, "close", None)
-                if closer is not None:
-                    with contextlib.suppress(Exception):  # closing must not mask the original state
-                        closer()
-                self._objects.pop(name, None)
+            objects = list(self._objects.items())
+            self._objects.clear()
+        for _name, obj in reversed(objects):
+            closer = getattr(obj, "close", None) or getattr(obj, "shutdown", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):  # closing must not mask the original state
+                    closer()
 
 
 __all__ = ["Runtime"]

@@ -23,6 +23,7 @@ def _wait_done(client: TestClient, job_id: str, timeout: float = 60) -> dict:
 
 def test_demo_job_runs_and_streams_events(fresh_settings: Settings) -> None:
     fresh_settings.demo = True
+    fresh_settings.demo_apps = "analytics"  # the other seeders are tested by their applications
     with TestClient(create_app(fresh_settings)) as client:
         jobs = client.get("/api/v1/jobs", params={"kind": "demo.seed"}).json()["jobs"]
         assert len(jobs) == 1

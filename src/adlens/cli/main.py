@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from adlens import __version__
 from adlens.apps import APPS
@@ -14,7 +16,56 @@ from adlens.cli.output import console, emit, err_console
 from adlens.config import get_settings
 from adlens.errors import AdlensError
 
+
+class _AppsGroup(TyperGroup):
+    """The root group: applications' commands are imported only when used (``adlens version`` stays
+    fast although some applications import PyTorch). ``adlens --help`` imports them all to list them."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [n for n in _lazy_commands() if n not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _lazy_commands():
+            command = _load_app_command(cmd_name)
+        return command
+
+
+def _lazy_commands() -> dict[str, Any]:
+    """Command name → the application that provides it (its sub-app or a declared extra)."""
+    names: dict[str, Any] = {}
+    for info in APPS:
+        if info.has_cli:
+            for name in (info.name, *info.cli_extra):
+                names[name] = info
+    return names
+
+
+def _load_app_command(name: str) -> Any:
+    info = _lazy_commands()[name]
+    try:
+        module = importlib.import_module(f"adlens.{info.name}.cli")
+    except ImportError as exc:  # an application that fails to import must not break the CLI
+        err_console.print(f"warning: {info.name} commands unavailable: {exc}")
+        return None
+    if name == info.name:
+        command = typer.main.get_command(module.app)
+        command.help = command.help or info.summary
+    elif name in getattr(module, "groups", {}):
+        command = typer.main.get_command(module.groups[name])
+    elif name in getattr(module, "commands", {}):
+        single = typer.Typer()
+        single.command(name)(module.commands[name])
+        command = typer.main.get_command(single)
+    else:
+        return None
+    command.name = name
+    return command
+
+
 app = typer.Typer(
+    cls=_AppsGroup,
     name="adlens",
     help="Self-hosted multimodal ad intelligence.",
     no_args_is_help=True,
@@ -113,21 +164,8 @@ def _mount_apps() -> None:
 
     app.add_typer(models.app, name="models", help="Prepare and list the local models.")
     app.add_typer(jobs.app, name="jobs", help="Background jobs: list, show, cancel, watch.")
-    for info in APPS:
-        if info.has_cli:
-            try:
-                sub = info.load("cli", "app")
-            except ImportError as exc:  # an application that fails to import must not break the CLI
-                err_console.print(f"warning: {info.name} commands unavailable: {exc}")
-                continue
-            app.add_typer(sub, name=info.name, help=info.summary)
-            # An application may also contribute top-level commands (``adlens crawl``) and extra
-            # command groups (``adlens taxonomy``): ``cli.commands`` / ``cli.groups`` dicts.
-            module = importlib.import_module(f"adlens.{info.name}.cli")
-            for name, group in getattr(module, "groups", {}).items():
-                app.add_typer(group, name=name)
-            for name, func in getattr(module, "commands", {}).items():
-                app.command(name)(func)
+    # Applications (``adlens <app> …`` and their top-level extras such as ``adlens crawl``, declared
+    # in ``AppInfo.cli_extra`` and provided by ``cli.commands`` / ``cli.groups``) load lazily: _AppsGroup.
 
 
 _mount_apps()

@@ -195,8 +195,8 @@ class LocalJobRunner:
             self._release_lock()
 
     def close(self) -> None:
-        """Shut down and close the database."""
-        self.shutdown(wait=True)
+        """Shut down (waiting up to a minute for running handlers) and close the database."""
+        self.shutdown(wait=True, timeout=60)
         self._store.close()
 
     def __enter__(self) -> LocalJobRunner:
