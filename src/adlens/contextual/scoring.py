@@ -1,0 +1,463 @@
+"""Zero-shot contextual scoring: a document → ranked taxonomy categories with calibrated confidence.
+
+Method (measured in ``eval/contextual.py``, described in ``docs/contextual-scoring.md``):
+
+1. Segments: the title (+ description), the whole text start, and text chunks of ~120 words
+   (at most ``max_chunks``); images contribute their text-space vectors and an embedded text of
+   alt + concepts + OCR.
+2. Every segment is embedded with the runtime's text embedder; cosine similarity to every node text.
+3. A node's score is a weighted mix of its similarity to the title, the whole text and the mean of
+   the best chunks, plus a small bonus when one of its keywords occurs literally in the text.
+4. Tier-1 score = ``alpha * own + (1 - alpha) * best descendant``; calibrated softmax over tier-1
+   (temperature fitted on a labelled corpus that is not the evaluated one).
+5. Deeper nodes: ``P(child) = P(parent) * P(child | parent)``, a softmax over the siblings plus a
+   "stay at the parent" option scored with the parent's own score.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adlens.contextual.calibration import (
+    DEFAULT_TEMPERATURE,
+    TemperatureCalibrator,
+    load_calibration,
+    softmax,
+)
+from adlens.contextual.keywords import PhraseMatcher
+from adlens.contextual.nodes import NodeIndex, embedder_id, node_index
+from adlens.contextual.taxonomy import DEFAULT_VERSION, Taxonomy, load_taxonomy
+
+__all__ = [
+    "CategoryScore",
+    "Classification",
+    "ContextScorer",
+    "Document",
+    "ImageEvidence",
+    "RawScores",
+    "SafetyFlag",
+    "ScoringParams",
+    "chunk_text",
+]
+
+LOW_CONFIDENCE = 0.35
+MIN_WORDS = 20
+
+
+@dataclass
+class ImageEvidence:
+    url: str
+    alt: str = ""
+    concepts: list[str] = field(default_factory=list)
+    ocr_text: str = ""
+    text_vector: np.ndarray | None = None
+    area: int = 0
+
+
+@dataclass
+class Document:
+    url: str
+    title: str = ""
+    description: str = ""
+    headings: list[str] = field(default_factory=list)
+    text: str = ""
+    language: str | None = None
+    meta_keywords: list[str] = field(default_factory=list)
+    images: list[ImageEvidence] = field(default_factory=list)
+    truncated: bool = False
+
+
+@dataclass
+class CategoryScore:
+    id: str
+    name: str
+    tier: int
+    path: list[str]
+    confidence: float
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)  # {"phrases": [...], "images": [urls]}
+
+
+@dataclass
+class SafetyFlag:
+    category: str
+    risk: str  # none | low | medium | high
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Classification:
+    taxonomy: str
+    categories: list[CategoryScore]
+    keywords: list[str]
+    brand_safety: dict[str, Any]  # {"risk_level": str, "flags": [SafetyFlag, ...]}
+    low_confidence: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    """Knobs of the scorer; defaults chosen on the dev corpora (see eval/contextual.py)."""
+
+    title_weight: float = 0.35
+    full_weight: float = 0.4
+    chunk_weight: float = 0.25
+    top_chunks: int = 3
+    alpha: float = 0.3  # tier-1: own similarity vs best descendant
+    lexical_bonus: float = 0.02
+    image_weight: float = 0.15
+    chunk_words: int = 120
+    max_chunks: int = 12
+    child_temperature: float = 0.03
+    # tier-1 subtrees left to brand safety rather than topical ranking ("Sensitive Topics")
+    exclude_roots: tuple[str, ...] = ("v9i3On",)
+    exemplar_weight: float = 0.5  # tier-1: weight of the example-sentence prototypes
+    exemplar_top: int = 2
+
+
+_SENT = re.compile(r"(?<=[.!?])\s+")
+
+
+def chunk_text(text: str, words: int = 120, max_chunks: int = 12) -> list[str]:
+    """Split ``text`` into chunks of about ``words`` words on sentence boundaries."""
+    chunks: list[str] = []
+    cur: list[str] = []
+    n = 0
+    for sent in _SENT.split(text.strip()):
+        w = len(sent.split())
+        if not w:
+            continue
+        if cur and n + w > words:
+            chunks.append(" ".join(cur))
+            cur, n = [], 0
+            if len(chunks) >= max_chunks:
+                return chunks
+        cur.append(sent)
+        n += w
+    if cur and len(chunks) < max_chunks:
+        chunks.append(" ".join(cur))
+    return chunks
+
+
+@dataclass
+class _Prepared:
+    title: str
+    full: str
+    chunks: list[str]
+    image_texts: list[str]
+    image_vectors: list[np.ndarray]
+    image_urls: list[str]
+    lowered: str
+    words: int
+    matches: dict[int, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class RawScores:
+    node: np.ndarray  # (n_docs, n_nodes)
+    exemplar: np.ndarray  # (n_docs, n_roots)
+    prepared: list[_Prepared]
+    image_sims: list[np.ndarray]
+    text_vectors: list[np.ndarray] = field(default_factory=list)  # per doc: full text + chunks
+
+
+class ContextScorer:
+    """Ranks the nodes of one taxonomy for documents; thread-safe after construction."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: Any,
+        *,
+        cache_dir: Path | None = None,
+        calibrator: TemperatureCalibrator | None = None,
+        params: ScoringParams | None = None,
+        safety: Any = None,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.index: NodeIndex = node_index(taxonomy, embedder, cache_dir)
+        self.calibration_key = f"{taxonomy.version}|{embedder_id(embedder)}"
+        self.calibrator = (
+            calibrator
+            or load_calibration(self.calibration_key)
+            or TemperatureCalibrator(DEFAULT_TEMPERATURE, "default (not fitted)")
+        )
+        if params is None:  # the knobs the shipped temperature was fitted with, when known
+            fields = ScoringParams.__dataclass_fields__
+            known = {k: v for k, v in self.calibrator.params.items() if k in fields}
+            if "exclude_roots" in known:
+                known["exclude_roots"] = tuple(known["exclude_roots"])
+            params = ScoringParams(**known)
+        self.params = params
+        self._roots = self.index.roots
+        root_pos = {int(r): j for j, r in enumerate(self._roots)}
+        owners = np.array([root_pos.get(int(o), -1) for o in self.index.exemplar_owner], dtype=np.int64)
+        self._exemplar_cols = [np.flatnonzero(owners == j) for j in range(len(self._roots))]
+        self._matcher = PhraseMatcher(self.index.keywords)
+        self._children: dict[int, np.ndarray] = {}
+        for i, p in enumerate(self.index.parent_of):
+            if p >= 0:
+                self._children.setdefault(int(p), np.array([], dtype=np.int64))
+                self._children[int(p)] = np.append(self._children[int(p)], i)
+        self._safety = safety
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_runtime(cls, runtime: Any, taxonomy: str = DEFAULT_VERSION) -> ContextScorer:
+        """One scorer per (runtime, taxonomy version); node vectors cached under ``cache_dir``."""
+        tax = load_taxonomy(taxonomy)
+        with _LOCK:
+            per_runtime = _SCORERS.setdefault(runtime, {})
+            scorer = per_runtime.get(tax.version)
+            if scorer is None:
+                from adlens.contextual.brand_safety import BrandSafety
+
+                cache_dir = Path(runtime.settings.cache_dir)
+                embedder = runtime.text_embedder
+                safety = BrandSafety(embedder, cache_dir=cache_dir)
+                scorer = cls(tax, embedder, cache_dir=cache_dir, safety=safety)
+                per_runtime[tax.version] = scorer
+        return scorer
+
+    # --- scoring ---------------------------------------------------------------------------
+    def _prepare(self, doc: Document) -> _Prepared:
+        p = self.params
+        title = ". ".join(t for t in (doc.title.strip(), doc.description.strip()) if t)
+        body = doc.text.strip()
+        heads = " ".join(h.strip() for h in doc.headings[:6] if h.strip())
+        full = " ".join(t for t in (title, heads, body) if t)
+        chunks = chunk_text(body, p.chunk_words, p.max_chunks) if body else []
+        img_texts, img_vecs, img_urls = [], [], []
+        for im in doc.images:
+            txt = " ".join(t for t in (im.alt, " ".join(im.concepts), im.ocr_text) if t).strip()
+            if txt or im.text_vector is not None:
+                img_texts.append(txt)
+                img_vecs.append(im.text_vector if im.text_vector is not None else np.zeros(0))
+                img_urls.append(im.url)
+        lowered = " ".join([full, " ".join(doc.meta_keywords)]).lower()
+        prepared = _Prepared(title, full, chunks, img_texts, img_vecs, img_urls, lowered, len(full.split()))
+        prepared.matches = self._matcher.match(lowered)
+        return prepared
+
+    def node_scores(self, docs: Sequence[Document]) -> RawScores:
+        """Per-node scores ``(n_docs, n_nodes)``, per-root exemplar scores, prepared docs, image sims."""
+        p = self.params
+        prepared = [self._prepare(d) for d in docs]
+        texts: list[str] = []
+        spans: list[tuple[int, int, int, int]] = []
+        for pr in prepared:
+            start = len(texts)
+            texts.append(pr.title or pr.full[:300])
+            texts.append(pr.full or pr.title)
+            texts.extend(pr.chunks)
+            mid = len(texts)
+            texts.extend(t or "image" for t in pr.image_texts)
+            spans.append((start, start + 2, mid, len(texts)))
+        vecs = np.asarray(self.embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1))
+        n_nodes = len(self.index.ids)
+        targets = np.vstack([self.index.vectors, self.index.exemplar_vectors])
+        both = vecs @ targets.T if len(texts) else np.zeros((0, len(targets)))
+        sims, ex_sims = both[:, :n_nodes], both[:, n_nodes:]
+        out = np.zeros((len(docs), n_nodes), dtype=np.float64)
+        ex_out = np.zeros((len(docs), len(self._roots)), dtype=np.float64)
+        image_sims: list[np.ndarray] = []
+        for d, (pr, (s, c0, c1, i1)) in enumerate(zip(prepared, spans, strict=True)):
+            title_s, full_s = sims[s], sims[s + 1]
+            if c1 > c0:
+                top = min(p.top_chunks, c1 - c0)
+                chunk_s = np.sort(sims[c0:c1], axis=0)[-top:].mean(axis=0)
+            else:
+                chunk_s = full_s
+            w = np.array([p.title_weight if pr.title else 0.0, p.full_weight, p.chunk_weight])
+            score = (w[0] * title_s + w[1] * full_s + w[2] * chunk_s) / w.sum()
+            if ex_sims.shape[1]:
+                ex_chunk = ex_sims[c0:c1].max(axis=0) if c1 > c0 else ex_sims[s + 1]
+                ex = (w[0] * ex_sims[s] + w[1] * ex_sims[s + 1] + w[2] * ex_chunk) / w.sum()
+                ex_out[d] = self._exemplar_roots(ex)
+            isims = np.zeros((0, len(self.index.ids)))
+            if i1 > c1:
+                rows = []
+                for k, vec in enumerate(prepared[d].image_vectors):
+                    row = sims[c1 + k]
+                    if vec.size == self.index.vectors.shape[1]:
+                        row = 0.5 * row + 0.5 * (self.index.vectors @ vec.astype(np.float32))
+                    rows.append(row)
+                isims = np.vstack(rows)
+                score = (1 - p.image_weight) * score + p.image_weight * isims.max(axis=0)
+            out[d] = score + p.lexical_bonus * self._lexical(pr.matches)
+            image_sims.append(isims)
+        text_vectors = [vecs[s + 1 : c1] for (s, _c0, c1, _i1) in spans] if texts else []
+        return RawScores(out, ex_out, prepared, image_sims, text_vectors)
+
+    def _exemplar_roots(self, ex: np.ndarray) -> np.ndarray:
+        """Per tier-1: mean of the ``exemplar_top`` best exemplar similarities (0 without exemplars)."""
+        k = self.params.exemplar_top
+        out = np.zeros(len(self._roots))
+        for j, cols in enumerate(self._exemplar_cols):
+            if cols.size:
+                out[j] = np.sort(ex[cols])[-k:].mean()
+        return out
+
+    def _lexical(self, matches: dict[int, list[str]]) -> np.ndarray:
+        hits = np.zeros(len(self.index.ids))
+        for i, kws in matches.items():
+            hits[i] = len(kws)
+        return np.minimum(hits, 3.0) / 3.0
+
+    def tier1_scores(self, raw: RawScores) -> np.ndarray:
+        """Aggregate node and exemplar scores into tier-1 scores ``(n, roots)``."""
+        node = raw.node
+        a = self.params.alpha
+        g = self.params.exemplar_weight
+        roots = self._roots
+        out = np.empty((node.shape[0], len(roots)))
+        for j, r in enumerate(roots):
+            members = np.flatnonzero(self.index.root_of == r)
+            desc = members[members != r]
+            best = node[:, desc].max(axis=1) if desc.size else node[:, r]
+            out[:, j] = a * node[:, r] + (1 - a) * np.maximum(best, node[:, r])
+            if self._exemplar_cols[j].size:
+                out[:, j] = (1 - g) * out[:, j] + g * raw.exemplar[:, j]
+            if self.index.ids[r] in self.params.exclude_roots:
+                out[:, j] = -1.0  # never ranked (probability ~0 after the softmax)
+        return out
+
+    def classify(self, doc: Document, top_k: int = 10) -> Classification:
+        return self.classify_many([doc], top_k)[0]
+
+    def classify_many(self, docs: Sequence[Document], top_k: int = 10) -> list[Classification]:
+        if not docs:
+            return []
+        from adlens.contextual.keywords import extract_keywords
+
+        raw = self.node_scores(docs)
+        node, prepared, image_sims = raw.node, raw.prepared, raw.image_sims
+        t1 = self.tier1_scores(raw)
+        probs = self.calibrator.transform(t1)
+        safety = (
+            self._safety.assess_many(
+                docs, prepared_texts=[p.full for p in prepared], text_vectors=raw.text_vectors
+            )
+            if self._safety
+            else None
+        )
+        results = []
+        for d, doc in enumerate(docs):
+            cats = self._categories(node[d], t1[d], probs[d], prepared[d], image_sims[d], top_k)
+            notes: list[str] = []
+            low = not cats or cats[0].confidence < LOW_CONFIDENCE
+            if prepared[d].words < MIN_WORDS:
+                low = True
+                notes.append(f"little text ({prepared[d].words} words): low confidence")
+            if doc.language and not doc.language.lower().startswith("en"):
+                low = True
+                notes.append(f"language {doc.language!r}: the text model is English-only, low confidence")
+            if doc.truncated:
+                notes.append("text was truncated before scoring")
+            if not self.calibrator.fitted_on or self.calibrator.fitted_on.startswith("default"):
+                notes.append("confidence is not calibrated for this taxonomy")
+            bs = safety[d] if safety else {"risk_level": "none", "flags": []}
+            cats.extend(self._sensitive_categories(bs, {c.id for c in cats}))
+            results.append(
+                Classification(
+                    self.taxonomy.version,
+                    cats,
+                    extract_keywords(
+                        "\n".join([doc.title, doc.description, *doc.headings, doc.text]), top_n=10
+                    ),
+                    bs,
+                    low,
+                    notes,
+                )
+            )
+        return results
+
+    def _sensitive_categories(self, safety: dict[str, Any], present: set[str]) -> list[CategoryScore]:
+        """IAB "Sensitive Topics" nodes for medium/high brand-safety flags (after the ranked list).
+
+        Their ``confidence`` is the brand-safety score (not a calibrated topic probability) and
+        ``evidence["source"]`` says so.
+        """
+        out: list[CategoryScore] = []
+        for flag in safety.get("flags", []):
+            nid = safety.get("iab", {}).get(flag.category)
+            if flag.risk not in ("medium", "high") or not nid or nid in present or nid not in self.taxonomy:
+                continue
+            n = self.taxonomy.nodes[nid]
+            present.add(nid)
+            out.append(
+                CategoryScore(
+                    nid,
+                    n.name,
+                    n.tier,
+                    list(n.path),
+                    round(float(flag.score), 4),
+                    round(float(flag.score), 4),
+                    {
+                        "phrases": list(flag.evidence),
+                        "images": [],
+                        "source": "brand_safety",
+                        "risk": flag.risk,
+                    },
+                )
+            )
+        return out
+
+    def _categories(
+        self,
+        node: np.ndarray,
+        t1: np.ndarray,
+        probs: np.ndarray,
+        pr: _Prepared,
+        isims: np.ndarray,
+        top_k: int,
+    ) -> list[CategoryScore]:
+        conf = np.zeros(len(node))
+        for j, r in enumerate(self._roots):
+            conf[r] = probs[j]
+        # top-down: P(child) = P(parent) * softmax over {stay} + children
+        order = np.argsort(self.index.depth, kind="stable")
+        t = self.params.child_temperature
+        for i in order:
+            kids = self._children.get(int(i))
+            if kids is None or conf[i] < 1e-4:
+                continue
+            z = softmax(np.concatenate([[node[i]], node[kids]])[None, :], t)[0]
+            conf[kids] = conf[i] * z[1:]
+        top = np.argsort(-conf, kind="stable")[:top_k]
+        out = []
+        root_score = {int(r): float(t1[j]) for j, r in enumerate(self._roots)}
+        for i in top:
+            nid = self.index.ids[i]
+            n = self.taxonomy.nodes[nid]
+            phrases = list(pr.matches.get(int(i), []))
+            images = []
+            if isims.size:
+                images = [pr.image_urls[k] for k in np.flatnonzero(isims[:, i] >= node[i] - 0.02)[:3]]
+            score = root_score.get(int(i), float(node[i]))
+            out.append(
+                CategoryScore(
+                    nid,
+                    n.name,
+                    n.tier,
+                    list(n.path),
+                    round(float(conf[i]), 4),
+                    round(score, 4),
+                    {"phrases": phrases[:8], "images": images},
+                )
+            )
+        return out
+
+
+_LOCK = threading.Lock()
+_SCORERS: weakref.WeakKeyDictionary[Any, dict[str, ContextScorer]] = weakref.WeakKeyDictionary()
