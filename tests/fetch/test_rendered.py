@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from playwright.async_api import async_playwright
 
 from adlens.errors import Forbidden, PayloadTooLarge, Unavailable
 from adlens.fetch import Fetcher, RenderedFetcher, StaticFetcher, SyncFetcher, UpstreamHTTPError, UrlGuard
-from adlens.fetch.rendered import CHROMIUM_ARGS
+from adlens.fetch.rendered import CHROMIUM_ARGS, LIGHT_RESOURCE_TYPES
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -192,3 +195,59 @@ def test_rendered_dom_size_is_capped(server) -> None:
                 await fetcher.fetch(server.url("/js-page"), render=True)
 
     asyncio.run(go())
+
+
+def test_images_skipped_on_request_stay_in_the_dom(server) -> None:
+    async def go() -> list[str]:
+        async with loopback_fetcher(blocked_resource_types=LIGHT_RESOURCE_TYPES) as fetcher:
+            page = await fetcher.fetch(server.url("/spa"), render=True)
+            return page.image_urls()
+
+    before = server.count("/img/spa.png")
+    assert server.url("/img/spa.png") in asyncio.run(go())  # inserted by JavaScript, never downloaded
+    assert server.count("/img/spa.png") == before
+
+
+_STATE_PAGE = b"""<!doctype html><html><body><p id="out">pending</p><script>
+const seen = 'cookie=' + (document.cookie || '-') + ' storage=' + (localStorage.getItem('k') || '-');
+document.cookie = 'visited=yes'; localStorage.setItem('k', 'set');
+document.getElementById('out').textContent = seen;
+</script></body></html>"""
+
+
+@contextlib.contextmanager
+def _state_site() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else _STATE_PAGE
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_each_render_gets_a_fresh_context_from_the_warm_pool() -> None:
+    """Pre-warmed contexts are single-use: cookies and storage set by one render never reach the next."""
+
+    async def go(base: str) -> list[str]:
+        async with loopback_fetcher(max_concurrency=2) as fetcher:
+            first = [await fetcher.fetch(f"{base}/p{i}", render=True) for i in range(3)]
+            more = await asyncio.gather(*(fetcher.fetch(f"{base}/q{i}", render=True) for i in range(3)))
+            return [p.text for p in [*first, *more]]
+
+    with _state_site() as base:
+        texts = asyncio.run(go(base))
+    assert texts == ["cookie=- storage=-"] * 6

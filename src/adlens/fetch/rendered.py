@@ -1,7 +1,15 @@
 """Rendered fetching: headless Chromium (Debian package) through Playwright's async API.
 
 One browser is launched lazily and reused; every page gets a fresh context (no shared cookies or
-cache), closed afterwards. Concurrency is bounded by a semaphore.
+cache), closed afterwards. Contexts are created ahead of time and closed in the background
+(:mod:`adlens.fetch.render_pool`), so neither sits on a render's critical path. Concurrency is bounded
+by a semaphore (``max_concurrency`` pages at once).
+
+Settling: from ``DOMContentLoaded`` on (overlapping the subresource downloads) the page is scrolled in
+viewport steps (two animation frames plus ``scroll_pause_s`` each, for lazy loaders); after ``load`` it
+is scrolled on if it grew, then we wait until no routed request has been in flight for
+``idle_quiet_s`` (bounded by ``idle_timeout_s``). We see every request Chromium makes, so this replaces
+Playwright's ``networkidle`` (a fixed 500 ms of silence).
 
 SSRF: **Chromium never touches the network itself.** Every request the page makes — the document,
 subresources, XHR/fetch, iframes — is intercepted with ``context.route`` and performed by our guarded
@@ -10,7 +18,9 @@ byte caps), then handed to Chromium with ``route.fulfill``. Redirects are follow
 Chromium (Playwright does not route redirect hops). Refused requests are aborted and listed in
 ``Page.blocked``. As defence in depth Chromium is launched with a dead proxy (127.0.0.1:9, loopback
 included), so anything that escaped interception fails instead of leaving the machine; service workers
-and WebSockets are refused; media and fonts are not downloaded; each page has a byte budget.
+and WebSockets are refused; media and fonts are not downloaded; each page has a byte budget. Pass
+``blocked_resource_types=LIGHT_RESOURCE_TYPES`` to skip images as well when only the DOM matters (the
+image URLs stay in the DOM).
 
 Known limit: a redirected subresource is served to Chromium under its original URL.
 """
@@ -37,6 +47,7 @@ from adlens.errors import (
     UpstreamTimeout,
 )
 from adlens.fetch.guard import UrlGuard
+from adlens.fetch.render_pool import ContextPool, Lease
 from adlens.fetch.static import DEFAULT_USER_AGENT, StaticFetcher
 from adlens.fetch.types import Page
 
@@ -56,17 +67,35 @@ CHROMIUM_ARGS = (
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
 BLOCKED_RESOURCE_TYPES = frozenset({"media", "font", "websocket", "manifest", "texttrack", "eventsource"})
+LIGHT_RESOURCE_TYPES = BLOCKED_RESOURCE_TYPES | {"image"}
+"""Also skip images: for callers that only need the DOM (image URLs are still in it)."""
 _DROPPED_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection"}
 )
 
 _SCROLL_JS = """async ({steps, pause}) => {
   const height = () => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0);
+  const frames = () => Promise.race([
+    new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    new Promise((resolve) => setTimeout(resolve, 100)),
+  ]);
+  let done = 0;
   for (let i = 0; i < steps; i++) {
-    window.scrollBy(0, window.innerHeight);
-    await new Promise((resolve) => setTimeout(resolve, pause));
     if (window.scrollY + window.innerHeight >= height()) break;
+    window.scrollBy(0, window.innerHeight);
+    done++;
+    await frames();  // layout + IntersectionObserver callbacks run
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
+  return done;
+}"""
+_SNAPSHOT_JS = """(limit) => {
+  const root = document.documentElement;
+  if (!root) return [0, ""];
+  const html = root.outerHTML;
+  if (html.length > limit) return [html.length, null];
+  const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "";
+  return [html.length, doctype + html];
 }"""
 
 
@@ -76,6 +105,16 @@ class _PageState:
     served_document: bool = False
     bytes_used: int = 0
     blocked: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+
+    def begin(self) -> None:
+        self.in_flight += 1
+        self.last_activity = time.monotonic()
+
+    def end(self) -> None:
+        self.in_flight -= 1
+        self.last_activity = time.monotonic()
 
 
 class RenderedFetcher:
@@ -96,11 +135,12 @@ class RenderedFetcher:
         timeout_s: float = 30.0,
         navigation_timeout_s: float = 15.0,
         idle_timeout_s: float = 3.0,
+        idle_quiet_s: float = 0.3,
         max_concurrency: int = 2,
         max_dom_chars: int = 10 * 1024 * 1024,
         max_page_bytes: int = 50 * 1024 * 1024,
         scroll_steps: int = 12,
-        scroll_pause_s: float = 0.1,
+        scroll_pause_s: float = 0.02,
         viewport: tuple[int, int] = (1280, 800),
         blocked_resource_types: frozenset[str] = BLOCKED_RESOURCE_TYPES,
     ) -> None:
@@ -116,6 +156,7 @@ class RenderedFetcher:
         self.timeout_s = timeout_s
         self.navigation_timeout_s = navigation_timeout_s
         self.idle_timeout_s = idle_timeout_s
+        self.idle_quiet_s = idle_quiet_s
         self.max_concurrency = max_concurrency
         self.max_dom_chars = max_dom_chars
         self.max_page_bytes = max_page_bytes
@@ -125,6 +166,7 @@ class RenderedFetcher:
         self.blocked_resource_types = blocked_resource_types
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._pool: ContextPool | None = None
         self._lock: asyncio.Lock | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -137,11 +179,11 @@ class RenderedFetcher:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_concurrency)
         async with self._slots:
-            browser = await self._ensure_browser()
+            pool = await self._ensure_pool()
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout_s):
-                    page = await self._render(browser, document)
+                    page = await self._render(pool, document)
             except TimeoutError:
                 raise UpstreamTimeout(
                     f"rendering {document.url} took longer than {self.timeout_s:g} s"
@@ -159,12 +201,12 @@ class RenderedFetcher:
 
     aclose = close
 
-    async def _ensure_browser(self) -> Browser:
+    async def _ensure_pool(self) -> ContextPool:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._browser is not None and self._browser.is_connected():
-                return self._browser
+            if self._pool is not None and self._browser is not None and self._browser.is_connected():
+                return self._pool
             await self._shutdown()
             try:
                 self._playwright = await async_playwright().start()
@@ -175,11 +217,15 @@ class RenderedFetcher:
                 await self._shutdown()
                 first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise Unavailable(f"cannot start Chromium at {self.chromium_path}: {first_line}") from None
-            return self._browser
+            browser = self._browser
+            self._pool = ContextPool(lambda: self._new_lease(browser), spares=self.max_concurrency)
+            return self._pool
 
     async def _shutdown(self) -> None:
-        browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = None
+        browser, playwright, pool = self._browser, self._playwright, self._pool
+        self._browser = self._playwright = self._pool = None
+        if pool is not None:
+            await pool.aclose()
         if browser is not None:
             with contextlib.suppress(PlaywrightError):
                 await browser.close()
@@ -187,8 +233,8 @@ class RenderedFetcher:
             with contextlib.suppress(PlaywrightError):
                 await playwright.stop()
 
-    async def _render(self, browser: Browser, document: Page) -> Page:
-        state = _PageState(document, bytes_used=len(document.html))
+    async def _new_lease(self, browser: Browser) -> Lease:
+        """A fresh context with routing installed and a blank tab (requests aborted until claimed)."""
         width, height = self.viewport
         context = await browser.new_context(
             user_agent=self.user_agent,
@@ -197,56 +243,90 @@ class RenderedFetcher:
             viewport={"width": width, "height": height},
         )
         try:
-            await context.route("**/*", self._route_handler(state))
+            lease = Lease(context, None)  # type: ignore[arg-type]
+            await context.route("**/*", self._route_handler(lease))
             await context.route_web_socket("**/*", _refuse_websocket)
-            tab = await context.new_page()
+            lease.tab = await context.new_page()
+        except BaseException:
+            with contextlib.suppress(PlaywrightError):
+                await context.close()
+            raise
+        return lease
+
+    async def _render(self, pool: ContextPool, document: Page) -> Page:
+        state = _PageState(document, bytes_used=len(document.html))
+        try:
+            lease = await pool.acquire()
+        except PlaywrightError as exc:
+            raise UpstreamError(f"cannot open a browser tab for {document.url}: {_first_line(exc)}") from None
+        lease.state = state
+        tab = lease.tab
+        try:
+            await self._load_and_settle(tab, state)
             try:
-                await tab.goto(
-                    document.final_url, wait_until="load", timeout=self.navigation_timeout_s * 1000
-                )
-            except PlaywrightTimeout:
-                raise UpstreamTimeout(
-                    f"loading {document.url} took longer than {self.navigation_timeout_s:g} s"
-                ) from None
+                size, html = await tab.evaluate(_SNAPSHOT_JS, self.max_dom_chars)
             except PlaywrightError as exc:
-                raise UpstreamError(f"cannot render {document.url}: {_first_line(exc)}") from None
-            await self._settle(tab)
-            size = await tab.evaluate(
-                "() => document.documentElement ? document.documentElement.outerHTML.length : 0"
-            )
-            if size > self.max_dom_chars:
+                raise UpstreamError(f"cannot read the DOM of {document.url}: {_first_line(exc)}") from None
+            if html is None:
                 raise PayloadTooLarge(
                     f"rendered DOM of {document.url} has {size} characters, limit {self.max_dom_chars}"
                 )
             return replace(
                 document,
-                html=await tab.content(),
+                html=html,
                 encoding="utf-8",
                 rendered=True,
                 blocked=tuple(state.blocked),
             )
         finally:
-            with contextlib.suppress(PlaywrightError):
-                await context.close()
+            pool.release(lease)
 
-    async def _settle(self, tab: Any) -> None:
-        """Scroll to the bottom in steps (lazy images), then wait for network idle (bounded)."""
+    async def _load_and_settle(self, tab: Any, state: _PageState) -> None:
+        """Navigate; scroll for lazy content while subresources load; wait for ``load``, then quiet.
+
+        Scrolling starts at ``DOMContentLoaded`` so it overlaps the subresource downloads; after
+        ``load`` a second pass continues if the page grew meanwhile (same step budget in total).
+        """
+        url = state.document.url
+        deadline = time.monotonic() + self.navigation_timeout_s
         try:
-            await tab.evaluate(
-                _SCROLL_JS, {"steps": self.scroll_steps, "pause": int(self.scroll_pause_s * 1000)}
+            await tab.goto(
+                state.document.final_url,
+                wait_until="domcontentloaded",
+                timeout=self.navigation_timeout_s * 1000,
             )
-            await tab.wait_for_load_state("networkidle", timeout=self.idle_timeout_s * 1000)
+            steps = await self._scroll(tab, self.scroll_steps)
+            await tab.wait_for_load_state("load", timeout=max(0.001, deadline - time.monotonic()) * 1000)
+            state.last_activity = time.monotonic()  # handlers of the load event may still start requests
+            await self._scroll(tab, self.scroll_steps - steps)
         except PlaywrightTimeout:
-            pass  # a page that never goes idle (polling, ads) still gets rendered
+            raise UpstreamTimeout(f"loading {url} took longer than {self.navigation_timeout_s:g} s") from None
         except PlaywrightError as exc:
-            raise UpstreamError(
-                f"page crashed or navigated away while rendering: {_first_line(exc)}"
-            ) from None
+            raise UpstreamError(f"cannot render {url}: {_first_line(exc)}") from None
+        idle_deadline = time.monotonic() + self.idle_timeout_s
+        while time.monotonic() < idle_deadline:  # a page that never goes idle (polling, ads) still renders
+            quiet_for = time.monotonic() - state.last_activity
+            if state.in_flight == 0 and quiet_for >= self.idle_quiet_s:
+                return
+            await asyncio.sleep(max(0.01, min(0.05, self.idle_quiet_s - quiet_for)))
 
-    def _route_handler(self, state: _PageState) -> Any:
+    async def _scroll(self, tab: Any, steps: int) -> int:
+        """Scroll down by viewports (at most ``steps``); the number of steps taken."""
+        if steps <= 0:
+            return 0
+        done = await tab.evaluate(_SCROLL_JS, {"steps": steps, "pause": int(self.scroll_pause_s * 1000)})
+        return int(done or 0)
+
+    def _route_handler(self, lease: Lease) -> Any:
         static, blocked_types = self.static, self.blocked_resource_types
 
         async def handle(route: Route, request: Request) -> None:
+            state: _PageState | None = lease.state
+            if state is None:  # a warm spare nobody claimed yet, or a released context
+                with contextlib.suppress(PlaywrightError):
+                    await route.abort("blockedbyclient")
+                return
+            state.begin()
             try:
                 if not state.served_document and _is_main_navigation(request):
                     state.served_document = True
@@ -278,6 +358,8 @@ class RenderedFetcher:
                 await route.fulfill(status=raw.status, headers=headers, body=raw.body)
             except PlaywrightError:
                 pass  # the page or context went away meanwhile
+            finally:
+                state.end()
 
         return handle
 
@@ -306,4 +388,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["BLOCKED_RESOURCE_TYPES", "CHROMIUM_ARGS", "RenderedFetcher"]
+__all__ = ["BLOCKED_RESOURCE_TYPES", "CHROMIUM_ARGS", "LIGHT_RESOURCE_TYPES", "RenderedFetcher"]
