@@ -1,0 +1,505 @@
+"""Creators benchmark: store ingest, CSV import rate, filtered recall, and HTTP search under load.
+
+    .venv/bin/python bench/creators.py --n 100000 --clients 100 --requests 3000
+
+1. **Store ingest**: ``n`` synthetic creators (text vectors = real MiniLM embeddings of category bios plus
+   noise; random photo vectors; metadata for every filter; 1 % with a photo record) upserted through the
+   store seam in batches, then the HNSW indexes are built (``checkpoint``).
+2. **CSV import** (``import_table``, the real path: parse, validate, embed bios, upsert) of 2,000 rows,
+   vs the named baseline "MiniLM embedding of the same texts alone" (the floor of any import).
+3. **Filtered recall**: 300 queries with random filter combinations (followers/engagement ranges,
+   category, country, platform, language; from 50 % down to < 0.1 % selectivity): store top-10 vs the
+   named baseline **brute-force numpy** (exact, same filters evaluated independently on numpy columns),
+   recall@10 and latency of both.
+4. **HTTP**: a real ``adlens serve`` on loopback; ``POST /api/v1/creators/search`` with filters in
+   the JSON body and in the query text (mode auto = hybrid), closed-loop clients (each sends its next
+   request when the previous answers) at 10 and ``--clients`` concurrency; p50/p90/p99, errors,
+   throughput. Baseline in the same run: ``GET /static/adlens.css`` at the same concurrency (the
+   server's floor for any request). The load generator shares the 2 cores with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adlens.config import Settings
+from adlens.creators.filters import CreatorFilters, to_where
+from adlens.creators.ingest import import_table, quality_path
+from adlens.creators.quality import fit
+from adlens.creators.schema import COLLECTION, VECTOR_FIELDS, ensure_collection
+from adlens.creators.sources import read_path
+from adlens.creators.vocab import CATEGORIES
+from adlens.runtime import Runtime
+from adlens.store import Record
+
+CATS = list(CATEGORIES)
+COUNTRIES = [
+    "United States",
+    "United Kingdom",
+    "Brazil",
+    "India",
+    "Spain",
+    "Mexico",
+    "France",
+    "Germany",
+    "Indonesia",
+    "Canada",
+]
+PLATFORMS = ["instagram", "tiktok", "youtube", "twitch"]
+LANGS = ["en", "es", "pt", "fr", "de", "hi", "id"]
+QUERIES = [f"{c} creators" for c in CATS] + [
+    "fitness creators in the US with over 50K followers",
+    "beauty influencers in spanish",
+    "people with curly hair",
+    "travel vloggers from Brazil",
+    "micro influencers on tiktok",
+    "gaming streamers with engagement above 3%",
+    "vegan recipes",
+    "home workouts for beginners",
+    "skincare routines",
+    "budget travel tips",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def generate(n: int, templates: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    cat = rng.integers(0, len(CATS), n)
+    return {
+        "cat": cat,
+        "country": rng.integers(0, len(COUNTRIES), n),
+        "platform": rng.integers(0, len(PLATFORMS), n),
+        "lang": rng.integers(0, len(LANGS), n),
+        "followers": np.exp(rng.uniform(np.log(1_000), np.log(50_000_000), n)).astype(np.int64),
+        "er": np.clip(0.06 * np.exp(rng.normal(0, 0.6, n)), 0.0005, 0.9),
+        "photo": rng.random(n) < 0.01,
+    }
+
+
+def text_vectors(
+    meta: dict[str, np.ndarray], sl: slice, templates: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    base = templates[meta["cat"][sl]]
+    noise = rng.normal(size=base.shape).astype(np.float32) / np.sqrt(base.shape[1])
+    x = base + 0.9 * noise
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def ingest(rt: Runtime, n: int, batch: int = 2000, *, write: bool = True) -> dict[str, Any]:
+    """Generate (deterministically) and, with ``write``, upsert the synthetic creators."""
+    rng = np.random.default_rng(0)
+    templates = rt.text_embedder.embed(
+        [f"{c} creator sharing {c} content, tips and daily life" for c in CATS]
+    )
+    meta = generate(n, templates, rng)
+    store = rt.store
+    ensure_collection(store)
+    text_all = np.zeros((n, 384), np.float32)
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        sl = slice(start, min(n, start + batch))
+        tv = text_vectors(meta, sl, templates, rng)
+        text_all[sl] = tv
+        pv = rng.normal(size=(tv.shape[0], 384)).astype(np.float32)
+        vv = rng.normal(size=(tv.shape[0], 1280)).astype(np.float32)
+        if not write:
+            continue
+        recs = []
+        for j, i in enumerate(range(sl.start, sl.stop)):
+            m = {
+                "kind": "profile",
+                "platform": PLATFORMS[meta["platform"][i]],
+                "handle": f"c{i:07d}",
+                "followers": int(meta["followers"][i]),
+                "engagement_rate": float(meta["er"][i]),
+                "category": CATS[meta["cat"][i]],
+                "country": COUNTRIES[meta["country"][i]],
+                "language": LANGS[meta["lang"][i]],
+                "location_terms": [COUNTRIES[meta["country"][i]].lower()],
+                "photo_count": int(meta["photo"][i]),
+                "photos": [],
+            }
+            cid = f"{m['platform']}:{m['handle']}"
+            recs.append(
+                Record(
+                    cid,
+                    {"text": tv[j], "photo_text": pv[j], "photo_visual": vv[j]},
+                    m,
+                    f"{m['category']} creator",
+                )
+            )
+            if meta["photo"][i]:
+                pm = {
+                    k: m[k]
+                    for k in (
+                        "platform",
+                        "handle",
+                        "followers",
+                        "engagement_rate",
+                        "category",
+                        "country",
+                        "language",
+                        "location_terms",
+                    )
+                }
+                pm.update(kind="photo", creator_id=cid, photo_index=0, file="", source="synthetic")
+                recs.append(
+                    Record(f"{cid}#photo0", {"text": tv[j], "photo_text": pv[j], "photo_visual": vv[j]}, pm)
+                )
+        store.upsert(COLLECTION, recs)
+        if (start // batch) % 10 == 0:
+            print(
+                f"  upserted {sl.stop:,}/{n:,} ({sl.stop / (time.perf_counter() - t0):,.0f} rows/s)",
+                flush=True,
+            )
+    t_upsert = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    if write:
+        store.checkpoint(COLLECTION)
+    t_index = time.perf_counter() - t1
+    fit(meta["followers"].astype(float), meta["er"]).save(quality_path(rt.settings))
+    return {"meta": meta, "text": text_all, "templates": templates, "upsert_s": t_upsert, "index_s": t_index}
+
+
+def random_filters(rng: random.Random) -> CreatorFilters:
+    kw: dict[str, Any] = {}
+    r = rng.random()
+    if r < 0.5:
+        kw["min_followers"] = int(10 ** rng.uniform(3.5, 7))
+    if rng.random() < 0.3:
+        kw["max_followers"] = int(10 ** rng.uniform(4, 7.5))
+    if rng.random() < 0.3:
+        kw["min_engagement"] = rng.uniform(0.01, 0.1)
+    for key, pool in (
+        ("category", CATS),
+        ("country", COUNTRIES),
+        ("platform", PLATFORMS),
+        ("language", LANGS),
+    ):
+        if rng.random() < 0.35:
+            kw[key] = rng.sample(pool, rng.randint(1, 2))
+    return CreatorFilters(**kw)
+
+
+def numpy_mask(meta: dict[str, np.ndarray], f: CreatorFilters) -> np.ndarray:
+    m = np.ones(meta["cat"].shape[0], bool)
+    if f.min_followers is not None:
+        m &= meta["followers"] >= f.min_followers
+    if f.max_followers is not None:
+        m &= meta["followers"] <= f.max_followers
+    if f.min_engagement is not None:
+        m &= meta["er"] >= f.min_engagement
+    for key, col, pool in (
+        ("category", "cat", CATS),
+        ("country", "country", COUNTRIES),
+        ("platform", "platform", PLATFORMS),
+        ("language", "lang", LANGS),
+    ):
+        values = getattr(f, key)
+        if values:
+            m &= np.isin(meta[col], [pool.index(v) for v in values])
+    return m
+
+
+def recall(rt: Runtime, data: dict[str, Any], n_queries: int = 300) -> dict[str, Any]:
+    rng = random.Random(1)
+    nrng = np.random.default_rng(1)
+    store, meta, mat = rt.store, data["meta"], data["text"]
+    rec, t_store, t_np, sels = [], [], [], []
+    for _ in range(n_queries):
+        f = random_filters(rng)
+        q = data["templates"][nrng.integers(0, len(CATS))] + 0.5 * nrng.normal(size=384).astype(
+            np.float32
+        ) / np.sqrt(384)
+        q = (q / np.linalg.norm(q)).astype(np.float32)
+        t0 = time.perf_counter()
+        hits = store.search(COLLECTION, q, field="text", k=10, where=to_where(f, "profile"))
+        t_store.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        mask = numpy_mask(meta, f)
+        pos = np.flatnonzero(mask)
+        scores = mat[pos] @ q
+        top = pos[np.argsort(-scores)[:10]]
+        t_np.append((time.perf_counter() - t0) * 1000)
+        want = {f"{PLATFORMS[meta['platform'][i]]}:c{i:07d}" for i in top}
+        got = {h.id for h in hits}
+        sels.append(mask.mean())
+        if want:
+            rec.append(len(want & got) / len(want))
+        assert len(got) == len(want), "filtered search returned too few results"
+    svc = service_latency(rt)
+    return {
+        **svc,
+        "recall": float(np.mean(rec)),
+        "store_p50": pct(t_store, 50),
+        "store_p99": pct(t_store, 99),
+        "numpy_p50": pct(t_np, 50),
+        "numpy_p99": pct(t_np, 99),
+        "sel_min": min(sels),
+        "sel_median": float(np.median(sels)),
+    }
+
+
+def service_latency(rt: Runtime, n: int = 200) -> dict[str, float]:
+    """``search_creators`` in-process, one thread: hybrid mode, filters in the text and in ``filters``."""
+    from adlens.creators.search import search_creators
+
+    body = payloads(n)
+    for b in body[:60]:  # embed every query text once (the server keeps the same LRU)
+        search_creators(rt, b["query"], filters=CreatorFilters(**b["filters"]), k=10)
+    t_svc = []
+    for b in body:
+        t0 = time.perf_counter()
+        search_creators(rt, b["query"], filters=CreatorFilters(**b["filters"]), k=10)
+        t_svc.append((time.perf_counter() - t0) * 1000)
+    return {"svc_p50": pct(t_svc, 50), "svc_p99": pct(t_svc, 99)}
+
+
+def csv_rate(rows: int = 2000) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix="adlens-bench-csv-"))
+    rt = Runtime(Settings(home=home))
+    rng = random.Random(2)
+    path = home / "creators.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["username", "followers", "engagement rate", "country", "category", "bio"])
+        for i in range(rows):
+            c = rng.choice(CATS)
+            w.writerow(
+                [
+                    f"user_{i}",
+                    f"{rng.uniform(1, 900):.1f}k",
+                    f"{rng.uniform(0.5, 9):.2f}%",
+                    rng.choice(COUNTRIES),
+                    c,
+                    f"{c} creator #{i}: daily {c} tips, reviews and stories from {rng.choice(COUNTRIES)}",
+                ]
+            )
+    rt.text_embedder.embed(["warm up"])
+    t0 = time.perf_counter()
+    rep = import_table(rt, read_path(path))
+    t_import = time.perf_counter() - t0
+    texts = [
+        f"user_{i} creator text of similar length for the baseline, {CATS[i % len(CATS)]} tips and stories"
+        for i in range(rows)
+    ]
+    t0 = time.perf_counter()
+    rt.text_embedder.embed(texts)
+    t_embed = time.perf_counter() - t0
+    rt.close()
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "rows": rows,
+        "imported": rep["imported"],
+        "import_rows_s": rows / t_import,
+        "embed_rows_s": rows / t_embed,
+    }
+
+
+def payloads(n: int) -> list[dict[str, Any]]:
+    rng = random.Random(3)
+    out = []
+    for _ in range(n):
+        f = random_filters(rng)
+        out.append({"query": rng.choice(QUERIES), "filters": f.model_dump(exclude_defaults=True), "k": 10})
+    return out
+
+
+async def load(url: str, clients: int, requests: int, body: list[dict[str, Any]] | None) -> dict[str, Any]:
+    import httpx
+
+    lat: list[float] = []
+    errors = 0
+    kinds: dict[str, int] = {}
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for i in counter:
+                t0 = time.perf_counter()
+                try:
+                    if body is None:
+                        r = await client.get("/static/adlens.css")
+                    else:
+                        r = await client.post("/api/v1/creators/search", json=body[i % len(body)])
+                    ok = r.status_code == 200 and (body is None or "results" in r.json())
+                except httpx.HTTPError as e:
+                    ok = False
+                    kinds[type(e).__name__] = kinds.get(type(e).__name__, 0) + 1
+                else:
+                    if not ok:
+                        kinds[f"HTTP {r.status_code}"] = kinds.get(f"HTTP {r.status_code}", 0) + 1
+                lat.append((time.perf_counter() - t0) * 1000)
+                errors += not ok
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        wall = time.perf_counter() - t0
+    return {
+        "clients": clients,
+        "requests": len(lat),
+        "errors": errors,
+        "p50": pct(lat, 50),
+        "p90": pct(lat, 90),
+        "p99": pct(lat, 99),
+        "rps": len(lat) / wall,
+        "error_kinds": kinds,
+    }
+
+
+def serve_and_load(home: Path, clients: int, requests: int) -> list[tuple[str, dict[str, Any]]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (home / "bench-server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "adlens.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "ADLENS_HOME": str(home)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start: " + (home / "bench-server.log").read_text()[-2000:])
+            time.sleep(0.5)
+        body = payloads(400)
+        t0 = time.perf_counter()
+        first = httpx.post(url + "/api/v1/creators/search", json=body[0], timeout=600)
+        print(
+            f"  first search (opens the store, loads MiniLM): {time.perf_counter() - t0:.1f} s, status {first.status_code}",
+            flush=True,
+        )
+        asyncio.run(load(url, 4, 400, body))  # warm-up: every distinct query text embedded once
+        out = []
+        for c, label in ((10, "search"), (clients, "search"), (clients, "health")):
+            r = asyncio.run(load(url, c, requests, None if label == "health" else body))
+            out.append((label, r))
+            print(f"  {label} @ {c}: {r}", flush=True)
+        return out
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--clients", type=int, default=100)
+    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument(
+        "--home", type=Path, default=None, help="Keep the data here (default: a temp dir, removed)."
+    )
+    ap.add_argument("--skip-csv", action="store_true")
+    ap.add_argument(
+        "--reuse", action="store_true", help="--home already holds the same --n creators: skip the ingest."
+    )
+    args = ap.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="adlens-bench-creators-"))
+    print(f"home {home}; n = {args.n:,}", flush=True)
+    rt = Runtime(Settings(home=home))
+    data = ingest(rt, args.n, write=not args.reuse)
+    n_records = rt.store.count(COLLECTION)
+    up_s, ix_s = data["upsert_s"], data["index_s"]
+    rc = recall(rt, data)
+    print(f"  recall: {rc}", flush=True)
+    rt.close()
+    del data
+    csv_r = None if args.skip_csv else csv_rate()
+    http = serve_and_load(home, args.clients, args.requests)
+    print()
+    print(f"## Creators benchmark (n = {args.n:,} creators, {n_records:,} records; fields {VECTOR_FIELDS})\n")
+    print("| measure | adlens | baseline |")
+    print("|---|---|---|")
+    if args.reuse:
+        print(f"| store ingest | reused {n_records:,} records from a previous run | |")
+    else:
+        print(
+            f"| store ingest through the seam (upsert, {n_records:,} records) | {args.n / up_s:,.0f} creators/s"
+            f" ({up_s:.0f} s) + HNSW build {ix_s:.0f} s | |"
+        )
+    print(
+        f"| filtered top-10 recall (300 random filter combos) | {rc['recall']:.4f} | brute-force numpy 1.0 |"
+    )
+    print(
+        f"| filtered top-10 latency p50 / p99 ms (in-process) | {rc['store_p50']:.2f} / {rc['store_p99']:.2f} | numpy {rc['numpy_p50']:.2f} / {rc['numpy_p99']:.2f} |"
+    )
+    print(
+        f"| search_creators in-process, one thread (hybrid, NL + explicit filters) p50 / p99 ms | {rc['svc_p50']:.1f} / {rc['svc_p99']:.1f} | |"
+    )
+    print(f"| filter selectivity min / median | {rc['sel_min']:.5f} / {rc['sel_median']:.3f} | |")
+    if csv_r:
+        print(
+            f"| CSV import rows/s ({csv_r['rows']} rows, parse+validate+embed+upsert) | {csv_r['import_rows_s']:.0f} | MiniLM embedding alone {csv_r['embed_rows_s']:.0f} |"
+        )
+    base = next(r for lbl, r in http if lbl == "health")
+    for label, r in http:
+        if label == "search":
+            print(
+                f"| HTTP search @ {r['clients']} clients: p50 / p90 / p99 ms, req/s, errors | {r['p50']:.0f} / {r['p90']:.0f} / {r['p99']:.0f}, "
+                f"{r['rps']:.0f}/s, {r['errors']} of {r['requests']} | GET /static/adlens.css @ {base['clients']}: {base['p50']:.0f} / {base['p90']:.0f} / {base['p99']:.0f}, {base['rps']:.0f}/s |"
+            )
+    print()
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "records": n_records,
+                "upsert_s": up_s,
+                "index_s": ix_s,
+                "recall": rc,
+                "csv": csv_r,
+                "http": http,
+            },
+            default=float,
+        )
+    )
+    if args.home is None:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

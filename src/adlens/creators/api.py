@@ -1,0 +1,181 @@
+"""REST endpoints of the creators application (mounted under ``/api/v1``).
+
+* ``POST /creators/search`` — JSON ``{"query", "image_id"?, "filters"?, "k", "cursor"?, "mode"}`` or
+  multipart with an ``image`` file plus the same fields (``filters`` as a JSON string);
+* ``POST /creators/upload`` — multipart ``file`` (CSV/XLSX/JSON/SQLite) + optional ``mapping`` (YAML
+  file or text), ``platform``, ``table``: import and answer the report;
+* ``GET /creators/{id}`` — one creator; ``GET /creators/photos/{file}`` — a stored thumbnail;
+* ``GET /creators/stats`` — counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from adlens.api.deps import get_runtime, read_upload
+from adlens.cli.output import to_jsonable
+from adlens.creators.filters import CreatorFilters
+from adlens.creators.ingest import import_table
+from adlens.creators.mapping import mapping_from_dict
+from adlens.creators.photos import photos_dir
+from adlens.creators.schema import COLLECTION, ensure_collection
+from adlens.creators.search import get_creator, search_creators
+from adlens.creators.sources import read_bytes
+from adlens.errors import InvalidInput, NotFound, PayloadTooLarge
+from adlens.runtime import Runtime
+
+__all__ = ["SearchRequest", "health", "router"]
+
+router = APIRouter(tags=["creators"])
+_FILE_RE = re.compile(r"^[0-9a-f]{32}\.jpg$")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field("", max_length=1000)
+    image_id: str | None = Field(None, max_length=600)
+    filters: CreatorFilters = Field(default_factory=lambda: CreatorFilters())
+    k: int = Field(10, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=500)
+    mode: str = Field("auto", pattern="^(auto|text|text_image|image|hybrid)$")
+    parse: bool = Field(True, description="Parse filters out of the query text.")
+
+
+def _validate(data: dict[str, Any]) -> SearchRequest:
+    try:
+        return SearchRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+@router.post("/creators/search", summary="Search creators by text, photo or both, with filters")
+async def search(request: Request, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    limit = runtime.settings.max_upload_bytes
+    image: bytes | None = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_part_size=limit)
+        data: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key == "image" and value.filename:
+                    image = await read_upload(value, limit)
+                    if not image:
+                        image = None
+                continue
+            if value == "":
+                continue
+            if key == "filters":
+                try:
+                    data[key] = json.loads(value)
+                except ValueError:
+                    raise InvalidInput("'filters' must be a JSON object") from None
+            else:
+                data[key] = value
+        req = _validate(data)
+    else:
+        body = await request.body()
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body larger than {limit:,} bytes")
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            raise InvalidInput("request body is not valid JSON") from None
+        if not isinstance(payload, dict):
+            raise InvalidInput("JSON body must be an object")
+        req = _validate(payload)
+    result = await run_in_threadpool(
+        lambda: search_creators(
+            runtime,
+            req.query,
+            filters=req.filters,
+            image=image,
+            image_id=req.image_id,
+            k=req.k,
+            cursor=req.cursor,
+            mode=req.mode,
+            parse=req.parse,
+        )
+    )
+    return to_jsonable(result)  # type: ignore[no-any-return]
+
+
+@router.post("/creators/upload", summary="Import creators from a CSV, XLSX, JSON or SQLite file")
+async def upload(request: Request, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("send multipart/form-data with a 'file' part")
+    limit = runtime.settings.max_upload_bytes
+    form = await request.form(max_part_size=limit)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise InvalidInput("multipart request needs a 'file' part (CSV, XLSX, JSON or SQLite)")
+    content = await read_upload(file, limit)
+    mapping = None
+    raw_map = form.get("mapping")
+    if raw_map:
+        text = (
+            (await read_upload(raw_map, 1_000_000)).decode("utf-8", "replace")
+            if isinstance(raw_map, UploadFile)
+            else str(raw_map)
+        )
+        try:
+            doc = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            raise InvalidInput("mapping is not valid YAML") from None
+        mapping = mapping_from_dict(doc)
+    platform = str(form.get("platform") or "instagram")
+    table_name = form.get("table")
+    name = file.filename or "upload.csv"
+
+    def run() -> dict[str, Any]:
+        table = read_bytes(content, name, table=str(table_name) if table_name else None)
+        return import_table(runtime, table, mapping, platform=platform, allow_local_images=False)
+
+    return to_jsonable(await run_in_threadpool(run))  # type: ignore[no-any-return]
+
+
+@router.get("/creators/stats", summary="How many creators and photos are stored")
+def stats(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    return _counts(runtime)
+
+
+def _counts(runtime: Runtime) -> dict[str, Any]:
+    ensure_collection(runtime.store)
+    return {
+        "creators": runtime.store.count(COLLECTION, where={"kind": "profile"}),
+        "photos": runtime.store.count(COLLECTION, where={"kind": "photo"}),
+    }
+
+
+@router.get("/creators/photos/{file}", summary="A stored creator photo (thumbnail)", response_model=None)
+def photo(file: str, runtime: Runtime = Depends(get_runtime)) -> FileResponse:
+    if not _FILE_RE.match(file):
+        raise NotFound("no such photo")
+    path = photos_dir(runtime.settings) / file
+    if not path.is_file():
+        raise NotFound("no such photo")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/creators/{creator_id}", summary="One creator by id (platform:handle)")
+def creator(creator_id: str, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    return to_jsonable(get_creator(runtime, creator_id))  # type: ignore[no-any-return]
+
+
+def health(runtime: Runtime) -> dict[str, Any]:
+    """Merged into ``GET /api/v1/health`` (counts only when the store is already open)."""
+    if not runtime.is_loaded("store"):
+        return {"store_loaded": False}
+    try:
+        return _counts(runtime)
+    except Exception as e:  # health must answer even when the store is unwell
+        return {"error": type(e).__name__}
