@@ -120,9 +120,16 @@ class MetaColumns:
             col = self._view(self._str, key)
             vocab = self._vocab.get(key, {})
             codes = [vocab[v] for v in values if v in vocab]
-            if col is not None and codes:
-                out = np.isin(col, np.asarray(codes, dtype=np.int32))
-            return out
+            if col is None or not codes:
+                return out
+            if len(codes) <= 8:  # OR-ed equalities beat np.isin's sort for a few values (~10x at 100k)
+                for code in codes:
+                    out |= col == code
+                return out
+            # many values: a lookup table over the vocabulary codes
+            table = np.zeros(len(vocab) + 1, dtype=bool)
+            table[np.asarray(codes, dtype=np.int64)] = True
+            return table[col]  # code -1 (absent) indexes the last, always-False slot
         for v in values:
             out |= self.eq(key, v)
         return out
