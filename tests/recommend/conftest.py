@@ -41,3 +41,52 @@ def genre_dataset(
 @pytest.fixture()
 def genres() -> InteractionDataset:
     return genre_dataset()
+
+
+TINY_SPEC_ARGS = {
+    "n_items": 60,
+    "n_users": 80,
+    "min_history": 8,
+    "max_history": 20,
+    "cold_users": 3,
+    "seed": 11,
+}
+
+
+def tiny_config(**changes):
+    """A small two-tower config that trains in about a second on the tiny catalogue."""
+    from adlens.recommend.train import TwoTowerConfig
+
+    base = dict(
+        dim=32,
+        id_dim=16,
+        hidden=64,
+        batch_size=256,
+        max_epochs=15,
+        patience=4,
+        lr=5e-3,
+        text_dim=16,
+        dropout=0.1,
+    )
+    return TwoTowerConfig(**{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A runtime over a private home with one tiny model trained (real MiniLM text features) and indexed."""
+    from adlens.config import Settings
+    from adlens.recommend.pipeline import train_and_save
+    from adlens.recommend.service import RecommendService
+    from adlens.recommend.synthetic import SyntheticSpec, generate
+    from adlens.runtime import Runtime
+
+    runtime = Runtime(Settings(home=tmp_path_factory.mktemp("rec-home")))
+    svc = RecommendService(runtime)
+    cat = generate(SyntheticSpec(**TINY_SPEC_ARGS))
+    version, fit = train_and_save(
+        cat, tiny_config(), svc.root, embedder=runtime.text_embedder, cache_dir=svc.cache_dir, source="test"
+    )
+    try:
+        yield runtime, svc, cat, version, fit
+    finally:
+        runtime.close()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 GENRES = ["unknown", "Action", "Comedy"]
 
@@ -35,37 +34,56 @@ def write_movielens_format(root: Path, n_users: int = 40, n_items: int = 30, per
     return root
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "adlens.cli", "recommend", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-        timeout=600,
-    )
+def _run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    from adlens.cli import main as cli_main
+
+    monkeypatch.setattr(sys, "argv", ["adlens", "recommend", *args])
+    code = 0
+    try:
+        cli_main.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
-def test_eval_cli_runs_every_model_under_recbole(tmp_path: Path) -> None:
+def test_eval_cli_runs_every_model_under_recbole(
+    fresh_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = write_movielens_format(tmp_path / "ml")
-    r = _cli("eval", "--data", str(data), "--protocol", "recbole", "--quick", "--json")
-    assert r.returncode == 0, r.stderr[-3000:]
-    doc = json.loads(r.stdout)
+    code, out, err = _run_main(
+        monkeypatch, capsys, "eval", "--data", str(data), "--protocol", "recbole", "--quick", "--json"
+    )
+    assert code == 0, err[-3000:]
+    doc = json.loads(out)
     rows = doc["protocols"]["recbole"]["rows"]
-    assert [row["model"] for row in rows] == ["Popularity", "ItemKNN", "BPR-MF", "Two-tower (adlens)"]
+    assert [row["model"] for row in rows] == [
+        "Popularity",
+        "ItemKNN",
+        "BPR-MF",
+        "Two-tower (adlens)",
+        "Two-tower + ItemKNN blend",
+    ]
     for row in rows:
         assert 0.0 <= row["ndcg@10"] <= 1.0 and 0.0 <= row["hit@10"] <= 1.0
     # users stick to one genre: the two-tower model must beat popularity on this data
     by_model = {row["model"]: row for row in rows}
     assert by_model["Two-tower (adlens)"]["hit@10"] > by_model["Popularity"]["hit@10"]
     assert "BPR (RecBole)" in doc["protocols"]["recbole"]["published"]
+    stored = json.loads((fresh_settings.data_dir / "recommend" / "eval.json").read_text())
+    assert stored["protocols"]["recbole"]["rows"][0]["model"] == "Popularity"
 
 
-def test_eval_cli_bad_input(tmp_path: Path) -> None:
-    missing = _cli("eval", "--data", str(tmp_path / "nothing"), "--json")
-    assert missing.returncode == 2 and missing.stderr.startswith("error:")
+def test_eval_cli_bad_input(
+    fresh_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run_main(monkeypatch, capsys, "eval", "--data", str(tmp_path / "nothing"), "--json")
+    assert code == 2 and err.startswith("error:")
     data = write_movielens_format(tmp_path / "ml")
-    bad = _cli("eval", "--data", str(data), "--protocol", "netflix")
-    assert bad.returncode == 2 and "unknown protocol" in bad.stderr
+    code, _, err = _run_main(monkeypatch, capsys, "eval", "--data", str(data), "--protocol", "netflix")
+    assert code == 2 and "unknown protocol" in err
 
 
 def test_pca_keeps_width_for_small_catalogues() -> None:

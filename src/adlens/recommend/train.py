@@ -166,8 +166,13 @@ def train_two_tower(
     *,
     epochs: int | None = None,
     log: Any = None,
+    on_epoch: Any = None,
 ) -> TrainResult:
-    """Fit on the ``train`` matrix; early-stop on ``valid`` (or run exactly ``epochs`` without it)."""
+    """Fit on the ``train`` matrix; early-stop on ``valid`` (or run exactly ``epochs`` without it).
+
+    ``on_epoch(epoch, n_epochs, valid_value_or_None)`` is called after every epoch (progress bars,
+    cancellation: an exception raised there stops training).
+    """
     if train.shape != (ds.n_users, ds.n_items):
         raise InvalidInput(f"train matrix is {train.shape}, expected {(ds.n_users, ds.n_items)}")
     torch.set_num_threads(config.threads)
@@ -203,13 +208,18 @@ def train_two_tower(
             opt.step()
         result.epoch_seconds.append(time.perf_counter() - t0)
         result.epochs_run = epoch + 1
+        value: float | None = None
+        stop = False
         if valid is not None:
             value = evaluate(model, valid, ks=(10,))[config.valid_metric]
             if log is not None:
                 log(f"epoch {epoch} loss {loss.item():.4f} valid {config.valid_metric} {value:.4f}")
             state = {k: t.detach().clone() for k, t in model.state_dict().items()}
-            if stopper.update(epoch, value, state):
-                break
+            stop = stopper.update(epoch, value, state)
+        if on_epoch is not None:
+            on_epoch(epoch, n_epochs, value)
+        if stop:
+            break
     if valid is not None and stopper.best_state is not None:
         model.load_state_dict(stopper.best_state)
         result.best_epoch = stopper.best_epoch
