@@ -229,3 +229,68 @@ def test_keywords_and_chunks() -> None:
     chunks = chunk_text("One two three. Four five six. Seven eight nine.", words=4)
     assert chunks == ["One two three.", "Four five six.", "Seven eight nine."]
     assert len(chunk_text("word. " * 1000, words=10, max_chunks=5)) == 5
+
+
+def test_shipped_head_is_loaded_and_used() -> None:
+    from adlens.config import get_settings
+    from adlens.contextual.calibration import load_calibration
+    from adlens.contextual.head import load_head
+    from adlens.contextual.nodes import embedder_id
+    from adlens.embed import TextEmbedder
+
+    key = f"iab-3.1|{embedder_id(TextEmbedder.from_settings(get_settings()))}"
+    head = load_head(key)
+    cal = load_calibration(key)
+    assert head is not None and cal is not None
+    assert "news-train" in head.fitted_on and cal.params["head_weight"] > 0
+    assert head.coef.shape == (len(head.classes), 384) and "483" in head.classes  # Sports
+    assert load_head("iab-3.1|another-embedder") is None
+
+
+def test_linear_head_fit_and_alignment(tmp_path: Path) -> None:
+    from adlens.contextual.head import fit_head, load_head
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8))
+    x = np.vstack([c + 0.1 * rng.normal(size=(20, 8)) for c in centres])
+    y = [lab for lab in ("a", "b", "c") for _ in range(20)]
+    head = fit_head(x, y, key="k", c=4.0, fitted_on="synthetic")
+    lp = head.log_proba(centres, ["c", "zz", "a", "b"])  # reordered, with one unseen id
+    assert lp.shape == (3, 4)
+    assert np.allclose(np.exp(lp).sum(axis=1), 1.0)
+    assert list(lp.argmax(axis=1)) == [2, 3, 0]  # centre of "a" → column of "a", etc.
+    assert (lp[:, 1] < np.log(1e-5)).all()  # never-seen category gets the floor
+    path = tmp_path / "head.npz"
+    head.save(path)
+    loaded = load_head("k", path)
+    assert loaded is not None and loaded.classes == ["a", "b", "c"] and loaded.fitted_on == "synthetic"
+    assert np.allclose(
+        loaded.log_proba(centres, ["a", "b", "c"]), head.log_proba(centres, ["a", "b", "c"]), atol=1e-4
+    )
+    assert load_head("other", path) is None
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    assert load_head("k", tmp_path / "bad.npz") is None
+
+
+def test_head_weight_zero_is_the_prototype_scorer() -> None:
+    """With ``head_weight = 0`` the head has no effect; with the shipped weight it changes scores."""
+    from dataclasses import replace
+
+    from adlens.config import get_settings
+    from adlens.contextual.taxonomy import load_taxonomy
+    from adlens.embed import TextEmbedder
+
+    settings = get_settings()
+    scorer = ContextScorer(
+        load_taxonomy("iab-3.1"), TextEmbedder.from_settings(settings), cache_dir=settings.cache_dir
+    )
+    assert scorer.head is not None and scorer.params.head_weight > 0
+    raw = scorer.node_scores([d for _, d in CLEAR])
+    assert raw.doc_vectors is not None and raw.doc_vectors.shape == (len(CLEAR), 384)
+    with_head = scorer.tier1_scores(raw)
+    scorer.params = replace(scorer.params, head_weight=0.0)
+    without = scorer.tier1_scores(raw)
+    assert not np.allclose(with_head, without)
+    names = [scorer.taxonomy.nodes[scorer.index.ids[r]].name for r in scorer.index.roots]
+    for (label, _), row in zip(CLEAR, with_head, strict=True):
+        assert names[int(row.argmax())] == label

@@ -8,8 +8,10 @@ Method (measured in ``eval/contextual.py``, described in ``docs/contextual-scori
 2. Every segment is embedded with the runtime's text embedder; cosine similarity to every node text.
 3. A node's score is a weighted mix of its similarity to the title, the whole text and the mean of
    the best chunks, plus a small bonus when one of its keywords occurs literally in the text.
-4. Tier-1 score = ``alpha * own + (1 - alpha) * best descendant``; calibrated softmax over tier-1
-   (temperature fitted on a labelled corpus that is not the evaluated one).
+4. Tier-1 score = ``alpha * own + (1 - alpha) * best descendant``, mixed with example-sentence
+   prototypes, plus ``head_weight * log P`` of a linear head over the document vector
+   (``head.py``); calibrated softmax over tier-1 (temperature fitted on a labelled corpus that is
+   not the evaluated one).
 5. Deeper nodes: ``P(child) = P(parent) * P(child | parent)``, a softmax over the siblings plus a
    "stay at the parent" option scored with the parent's own score.
 """
@@ -32,6 +34,7 @@ from adlens.contextual.calibration import (
     load_calibration,
     softmax,
 )
+from adlens.contextual.head import LinearHead, load_head
 from adlens.contextual.keywords import PhraseMatcher
 from adlens.contextual.nodes import NodeIndex, embedder_id, node_index
 from adlens.contextual.taxonomy import DEFAULT_VERSION, Taxonomy, load_taxonomy
@@ -122,6 +125,7 @@ class ScoringParams:
     exclude_roots: tuple[str, ...] = ("v9i3On",)
     exemplar_weight: float = 0.5  # tier-1: weight of the example-sentence prototypes
     exemplar_top: int = 2
+    head_weight: float = 0.0  # tier-1: weight of log P from the linear head (0 = prototypes only)
 
 
 _SENT = re.compile(r"(?<=[.!?])\s+")
@@ -168,6 +172,7 @@ class RawScores:
     prepared: list[_Prepared]
     image_sims: list[np.ndarray]
     text_vectors: list[np.ndarray] = field(default_factory=list)  # per doc: full text + chunks
+    doc_vectors: np.ndarray | None = None  # (n_docs, d): weighted mean of title, full, best chunks
 
 
 class ContextScorer:
@@ -182,6 +187,7 @@ class ContextScorer:
         calibrator: TemperatureCalibrator | None = None,
         params: ScoringParams | None = None,
         safety: Any = None,
+        head: LinearHead | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.embedder = embedder
@@ -210,6 +216,8 @@ class ContextScorer:
                 self._children.setdefault(int(p), np.array([], dtype=np.int64))
                 self._children[int(p)] = np.append(self._children[int(p)], i)
         self._safety = safety
+        self.head = head if head is not None else load_head(self.calibration_key)
+        self._root_ids = [self.index.ids[int(r)] for r in self._roots]
 
     # --- construction ----------------------------------------------------------------------
     @classmethod
@@ -271,7 +279,9 @@ class ContextScorer:
         out = np.zeros((len(docs), n_nodes), dtype=np.float64)
         ex_out = np.zeros((len(docs), len(self._roots)), dtype=np.float64)
         image_sims: list[np.ndarray] = []
+        doc_vecs = np.zeros((len(docs), vecs.shape[1] if len(texts) else 1), dtype=np.float32)
         for d, (pr, (s, c0, c1, i1)) in enumerate(zip(prepared, spans, strict=True)):
+            doc_vecs[d] = self._doc_vector(vecs, s, c0, c1, bool(pr.title))
             title_s, full_s = sims[s], sims[s + 1]
             if c1 > c0:
                 top = min(p.top_chunks, c1 - c0)
@@ -297,7 +307,18 @@ class ContextScorer:
             out[d] = score + p.lexical_bonus * self._lexical(pr.matches)
             image_sims.append(isims)
         text_vectors = [vecs[s + 1 : c1] for (s, _c0, c1, _i1) in spans] if texts else []
-        return RawScores(out, ex_out, prepared, image_sims, text_vectors)
+        return RawScores(out, ex_out, prepared, image_sims, text_vectors, doc_vecs)
+
+    def _doc_vector(self, vecs: np.ndarray, s: int, c0: int, c1: int, has_title: bool) -> np.ndarray:
+        """The document's feature vector for the linear head: weighted mean of its segment vectors."""
+        p = self.params
+        chunk = vecs[c0:c1].mean(axis=0) if c1 > c0 else vecs[s + 1]
+        v = (
+            (p.title_weight if has_title else 0.0) * vecs[s]
+            + p.full_weight * vecs[s + 1]
+            + p.chunk_weight * chunk
+        )
+        return np.asarray(v / max(float(np.linalg.norm(v)), 1e-9), dtype=np.float32)
 
     def _exemplar_roots(self, ex: np.ndarray) -> np.ndarray:
         """Per tier-1: mean of the ``exemplar_top`` best exemplar similarities (0 without exemplars)."""
@@ -321,6 +342,12 @@ class ContextScorer:
         g = self.params.exemplar_weight
         roots = self._roots
         out = np.empty((node.shape[0], len(roots)))
+        h = self.params.head_weight
+        head_lp = (
+            self.head.log_proba(raw.doc_vectors, self._root_ids)
+            if h > 0 and self.head is not None and raw.doc_vectors is not None and len(raw.doc_vectors)
+            else None
+        )
         for j, r in enumerate(roots):
             members = np.flatnonzero(self.index.root_of == r)
             desc = members[members != r]
@@ -328,6 +355,8 @@ class ContextScorer:
             out[:, j] = a * node[:, r] + (1 - a) * np.maximum(best, node[:, r])
             if self._exemplar_cols[j].size:
                 out[:, j] = (1 - g) * out[:, j] + g * raw.exemplar[:, j]
+            if head_lp is not None:
+                out[:, j] += h * head_lp[:, j]
             if self.index.ids[r] in self.params.exclude_roots:
                 out[:, j] = -1.0  # never ranked (probability ~0 after the softmax)
         return out
