@@ -1,0 +1,588 @@
+"""Ad relevance and theme classification: fast, llm, ensemble and two naive baselines, in one run.
+
+    .venv/bin/python eval/adclass.py [--data ../shared/data] [--llm-n 40] [--save-model]
+
+Relevance (precision / recall / F1 per keyword and micro-averaged):
+
+* **ads** — ``ad-transcripts-industry`` (CC0). Advertisers are split 60/20/20 into train/dev/test by a hash of
+  their name. Keywords: every advertiser with >= 4 ads, plus every advertiser with >= 2 ads whose name
+  appears as a whole word in another advertiser's ad ("probe" keywords: Apple → "apple pie", Lincoln →
+  Lincoln Financial, ...). For a keyword, its own ads are relevant; not relevant: all ads of the same
+  industry (hard negatives), 15 random ads of other industries, and every ad of another advertiser that
+  names the keyword as a whole word (coincidental and competitor mentions), all from the same split.
+* **tweets** — ``brand-tweets-sxsw-emotion`` (internal evaluation only), rows with a target, split 60/20/20
+  by a hash of the tweet text (retweet prefix removed, so copies stay together). Keywords Apple, Google,
+  iPhone, iPad, Android. Decided before looking at results: a brand keyword covers its products (Apple ←
+  targets Apple, iPad, iPhone, "iPad or iPhone App", "Other Apple product or service"; Google ← Google,
+  "Other Google product or service", Android, "Android App"); a product keyword covers only that product
+  (iPad ← iPad; iPhone ← iPhone; Android ← Android, "Android App"); "iPad or iPhone App" is ambiguous for
+  iPad and iPhone and left out of those two keywords; every other target is not relevant.
+
+Slices: *coincidental* = not-relevant pairs whose text contains the keyword as a whole word (where the
+keyword baseline must fail); *unnamed* = relevant pairs that never name the keyword (products, hashtags,
+misspellings). Themes: accuracy on the hand-labelled set ``eval/adclass_theme_labels.tsv`` (labelling rule in
+docs/adclass-classifiers.md), split 40/20/40 by a hash of its id; the head is fitted on the train part plus
+the theme examples, its temperature on dev, and reported on test. The llm runs on a seeded subsample of
+the test pairs (``--llm-n`` per dataset) because the 270M model needs seconds per ad on 2 shared cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adlens.adclass.classifiers import Ad, FastClassifier, ThemeSet, profile_for
+from adlens.adclass.classifiers.calibration import expected_calibration_error
+from adlens.adclass.classifiers.evidence import keyword_match
+from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
+from adlens.adclass.classifiers.relevance import RelevanceModel
+
+SEED = 13
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "eval" / "adclass_theme_labels.tsv"
+TWEET_KEYWORDS = {
+    "Apple": {"Apple", "iPad", "iPhone", "iPad or iPhone App", "Other Apple product or service"},
+    "Google": {"Google", "Other Google product or service", "Android", "Android App"},
+    "iPhone": {"iPhone"},
+    "iPad": {"iPad"},
+    "Android": {"Android", "Android App"},
+}
+AMBIGUOUS = {"iPhone": {"iPad or iPhone App"}, "iPad": {"iPad or iPhone App"}}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def split_of(key: str, dev: float = 0.2, test: float = 0.2) -> str:
+    h = int(hashlib.sha1(f"{SEED}:{key}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "test" if h < test else "dev" if h < test + dev else "train"
+
+
+@dataclass
+class Pair:
+    keyword: str
+    ad: Ad
+    label: bool
+    dataset: str
+    tags: set[str] = field(default_factory=set)
+
+
+def load_ads(data: Path) -> pd.DataFrame:
+    df = pd.read_csv(data / "ad-transcripts-industry" / "Advertisement_Transcripts_deduped_edited.csv")
+    df = df.reset_index().rename(columns={"index": "row"})
+    df["Category"] = df["Category"].str.strip().str.title()
+    df["split"] = [split_of(brand_key(a)) for a in df["Advertiser"]]
+    return df
+
+
+def brand_key(advertiser: str) -> str:
+    """Split key: the advertiser's first word, so "Nissan" and "Nissan Certified Pre-Owned" stay together."""
+    words = re.findall(r"[a-z0-9]+", advertiser.lower())
+    return words[0] if words else advertiser.lower()
+
+
+def same_brand(keyword: str, advertiser: str, kw_cats: set[str], adv_cats: set[str]) -> bool:
+    """Labelling rule: an advertiser's ads are about ``keyword`` if it is the keyword, or its name contains
+    the keyword as a whole word and both are in the same industry ("Sandals Resorts" for Sandals, but not
+    "Lincoln Financial Group" for Lincoln or "Dove Chocolates" for Dove)."""
+    return advertiser == keyword or (keyword_match(keyword, advertiser) and bool(kw_cats & adv_cats))
+
+
+def tweet_key(text: str) -> str:
+    t = re.sub(r"(?i)\brt @mention\b|\{link\}|@mention", " ", text.lower())
+    return " ".join(t.split())
+
+
+def load_tweets(data: Path) -> pd.DataFrame:
+    path = data / "brand-tweets-sxsw-emotion" / "judge-1377884607_tweet_product_company.csv"
+    df = pd.read_csv(path, encoding="latin-1")
+    df.columns = ["text", "target", "emotion"]
+    df = df.reset_index().rename(columns={"index": "row"})
+    df = df[df["text"].notna() & df["target"].notna()].copy()
+    df["split"] = [split_of(tweet_key(t), 0.2, 0.2) for t in df["text"]]
+    return df
+
+
+def ads_pairs(df: pd.DataFrame, split: str, exclude: set[int]) -> list[Pair]:
+    rng = np.random.default_rng(SEED)
+    counts = df["Advertiser"].value_counts()
+    part = df[(df["split"] == split) & ~df["row"].isin(exclude)]
+    keywords = [a for a in part["Advertiser"].unique() if counts[a] >= 4]
+    for adv in counts[counts >= 2].index:  # probe keywords named in other advertisers' ads
+        others = part[part["Advertiser"] != adv]
+        if adv not in keywords and any(keyword_match(adv, t) for t in others["Ad_copy"]):
+            keywords.append(adv)
+    pairs: list[Pair] = []
+    cats_of = df.groupby("Advertiser")["Category"].agg(set).to_dict()
+    for kw in sorted(keywords):
+        cats = cats_of[kw]
+        mine = part["Advertiser"].map(lambda a, kw=kw, cats=cats: same_brand(kw, a, cats, cats_of[a]))
+        own = part[mine]
+        others = part[~mine]
+        hard = others[others["Category"].isin(cats)]
+        rest = others[~others["Category"].isin(cats)]
+        sample = rest.iloc[rng.permutation(len(rest))[:15]]
+        named = others[[keyword_match(kw, t) for t in others["Ad_copy"]]]
+        for r in own.itertuples():
+            pairs.append(Pair(kw, Ad(f"ad{r.row}", r.Ad_copy), True, "ads"))
+        seen: set[int] = set()
+        for frame, tag in ((named, "named"), (hard, "hard"), (sample, "other")):
+            for r in frame.itertuples():
+                if r.row not in seen:
+                    seen.add(r.row)
+                    pairs.append(Pair(kw, Ad(f"ad{r.row}", r.Ad_copy), False, "ads", {tag}))
+    return tag_slices(pairs)
+
+
+def tweet_pairs(df: pd.DataFrame, split: str, exclude: set[int]) -> list[Pair]:
+    part = df[(df["split"] == split) & ~df["row"].isin(exclude)]
+    pairs = []
+    for kw, targets in TWEET_KEYWORDS.items():
+        for r in part.itertuples():
+            if r.target in AMBIGUOUS.get(kw, set()):
+                continue
+            pairs.append(Pair(kw, Ad(f"tw{r.row}", r.text), r.target in targets, "tweets"))
+    return tag_slices(pairs)
+
+
+def tag_slices(pairs: list[Pair]) -> list[Pair]:
+    for p in pairs:
+        named = keyword_match(p.keyword, p.ad.body_text)
+        if p.label and not named:
+            p.tags.add("unnamed")
+        if not p.label and named:
+            p.tags.add("coincidental")
+    return pairs
+
+
+def prf(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
+    tp = float(np.sum(pred & gold))
+    p = tp / max(1.0, float(pred.sum()))
+    r = tp / max(1.0, float(gold.sum()))
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def analyse(clf: FastClassifier, pairs: list[Pair]) -> dict[str, np.ndarray]:
+    """Features, fast relevance and theme probabilities for every pair (batched per keyword)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pairs):
+        groups[p.keyword].append(i)
+    x = np.zeros((len(pairs), len(clf.relevance.weights)))
+    for kw, idx in groups.items():
+        out = clf.analyse(kw, [pairs[i].ad for i in idx], profile_for(kw))
+        x[idx] = out["x"]
+    return {"x": x, "y": np.array([p.label for p in pairs])}
+
+
+def relevance_table(pairs: list[Pair], preds: dict[str, np.ndarray]) -> list[str]:
+    lines = []
+    gold = np.array([p.label for p in pairs])
+    for ds in sorted({p.dataset for p in pairs}):
+        m = np.array([p.dataset == ds for p in pairs])
+        coinc = np.array(["coincidental" in p.tags for p in pairs]) & m
+        unnamed = np.array(["unnamed" in p.tags for p in pairs]) & m
+        lines.append(
+            f"\n### relevance — {ds} test ({m.sum()} pairs, {gold[m].sum()} relevant, "
+            f"{coinc.sum()} coincidental, {unnamed.sum()} unnamed)\n"
+        )
+        lines.append("| method | n | P | R | F1 | FP rate on coincidental | recall on unnamed |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for name, pred in preds.items():
+            mm = m & ~np.isnan(pred.astype(float)) if pred.dtype != bool else m
+            pb = pred.astype(bool)
+            p, r, f = prf(pb[mm], gold[mm])
+            c = coinc & mm
+            u = unnamed & mm
+            fpr = f"{pb[c].mean():.3f} ({c.sum()})" if c.any() else "-"
+            ur = f"{pb[u].mean():.3f} ({u.sum()})" if u.any() else "-"
+            lines.append(f"| {name} | {mm.sum()} | {p:.3f} | {r:.3f} | {f:.3f} | {fpr} | {ur} |")
+    return lines
+
+
+def per_keyword(pairs: list[Pair], preds: dict[str, np.ndarray], names: list[str]) -> list[str]:
+    lines = ["\n### relevance F1 per keyword (test; keywords with >= 1 relevant pair)\n"]
+    lines.append("| dataset | keyword | pos | neg | " + " | ".join(names) + " |")
+    lines.append("|---|---|---|---|" + "---|" * len(names))
+    gold = np.array([p.label for p in pairs])
+    keys = sorted({(p.dataset, p.keyword) for p in pairs})
+    for ds, kw in keys:
+        m = np.array([p.dataset == ds and p.keyword == kw for p in pairs])
+        if not gold[m].any():
+            continue
+        cells = [f"{prf(preds[n].astype(bool)[m], gold[m])[2]:.3f}" for n in names]
+        lines.append(f"| {ds} | {kw} | {gold[m].sum()} | {(~gold[m]).sum()} | " + " | ".join(cells) + " |")
+    return lines
+
+
+class CachedEmbedder:
+    """Wraps the text embedder with an in-memory cache (pairs repeat the same ads across keywords)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.cache = inner, {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if todo:
+            for t, v in zip(todo, self.inner.embed(todo), strict=True):
+                self.cache[t] = v
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+def theme_items(data: Path, ads: pd.DataFrame, tweets_all: pd.DataFrame) -> pd.DataFrame:
+    """The hand-labelled theme set with texts looked up by row and checked against the stored hash."""
+    labels = pd.read_csv(LABELS, sep="\t")
+    ad_text = dict(zip(ads["row"], ads["Ad_copy"], strict=True))
+    tw_text = dict(zip(tweets_all["row"], tweets_all["text"], strict=True))
+    texts = []
+    for r in labels.itertuples():
+        text = (ad_text if r.source == "ads" else tw_text)[r.row]
+        if hashlib.sha1(" ".join(str(text).split()).encode()).hexdigest()[:8] != r.text_sha1:
+            raise SystemExit(f"theme label {r.source}:{r.row} does not match the data (hash differs)")
+        texts.append(text)
+    labels["text"] = texts
+    labels["split"] = [
+        split_of(f"theme:{s}:{r}", 0.2, 0.4) for s, r in zip(labels["source"], labels["row"], strict=True)
+    ]
+    return labels
+
+
+def all_tweets(data: Path) -> pd.DataFrame:
+    path = data / "brand-tweets-sxsw-emotion" / "judge-1377884607_tweet_product_company.csv"
+    df = pd.read_csv(path, encoding="latin-1")
+    df.columns = ["text", "target", "emotion"]
+    return df.reset_index().rename(columns={"index": "row"})
+
+
+def description_baseline(themes: ThemeSet, embedder: Any) -> np.ndarray:
+    classes = head_themes(themes)
+    vecs = embedder.embed([f"{n}: {themes.get(n).description}" for n in classes])
+    return np.asarray(vecs)
+
+
+def run_llm(llm_clf: Any, items: list[tuple[str, Ad]]) -> tuple[list[Any], float]:
+    """Classify (keyword, ad) items with the llm, grouped by keyword; returns predictions and seconds."""
+    started = time.perf_counter()
+    out: list[Any] = [None] * len(items)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, (kw, _) in enumerate(items):
+        groups[kw].append(i)
+    for kw, idx in groups.items():
+        preds = llm_clf.classify(kw, [items[i][1] for i in idx])
+        for i, p in zip(idx, preds, strict=True):
+            out[i] = p
+    return out, time.perf_counter() - started
+
+
+def fast_predict(clf: FastClassifier, items: list[tuple[str, Ad]]) -> list[Any]:
+    out: list[Any] = [None] * len(items)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, (kw, _) in enumerate(items):
+        groups[kw].append(i)
+    for kw, idx in groups.items():
+        for i, p in zip(idx, clf.classify(kw, [items[i][1] for i in idx], profile_for(kw)), strict=True):
+            out[i] = p
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--llm-n", type=int, default=30, help="llm items per dataset and split (0 = skip llm)")
+    ap.add_argument(
+        "--save-model", action="store_true", help="write the ads-train relevance model to package data"
+    )
+    args = ap.parse_args()
+    from adlens.config import get_settings
+    from adlens.runtime import Runtime
+
+    rt = Runtime(get_settings())
+    emb = CachedEmbedder(rt.text_embedder)
+    themes = ThemeSet.default()
+    ads, tweets = load_ads(args.data), load_tweets(args.data)
+    tweets_all = all_tweets(args.data)
+    labels = theme_items(args.data, ads, tweets_all)
+    held = {s: set(labels.loc[labels["source"] == s, "row"]) for s in ("ads", "tweets")}
+    base = FastClassifier(emb, themes)
+
+    # ---- relevance: features on every split, fit on train, choose on dev, report test
+    sets: dict[str, list[Pair]] = {}
+    for split in ("train", "dev", "test"):
+        ex_a = held["ads"] if split != "test" else set()
+        ex_t = held["tweets"] if split != "test" else set()
+        sets[split] = ads_pairs(ads, split, ex_a) + tweet_pairs(tweets, split, ex_t)
+        log(f"{split}: {len(sets[split])} relevance pairs")
+    feats = {s: analyse(base, p) for s, p in sets.items()}
+    ds = {s: np.array([p.dataset for p in sets[s]]) for s in sets}
+    models: dict[str, RelevanceModel] = {}
+    for name, use in (
+        ("fast (fit: ads train, shipped)", ("ads",)),
+        ("fast (fit: ads+tweets train)", ("ads", "tweets")),
+    ):
+        best: tuple[float, RelevanceModel] | None = None
+        for c in (0.1, 1.0, 10.0, 100.0):
+            mt, md = np.isin(ds["train"], use), np.isin(ds["dev"], use)
+            m = RelevanceModel.fit(
+                feats["train"]["x"][mt],
+                feats["train"]["y"][mt],
+                feats["dev"]["x"][md],
+                feats["dev"]["y"][md],
+                c=c,
+                seed=SEED,
+                meta={"version": f"rel-{'-'.join(use)}-c{c:g}", "fit": f"{'+'.join(use)} train", "C": c},
+            )
+            f1 = prf(m.proba(feats["dev"]["x"][md]) >= m.threshold, feats["dev"]["y"][md])[2]
+            if best is None or f1 > best[0]:
+                best = (f1, m)
+        assert best is not None
+        models[name] = best[1]
+        log(f"{name}: dev F1 {best[0]:.3f}, C={best[1].meta['C']}, threshold {best[1].threshold:.2f}")
+    if args.save_model:
+        path = ROOT / "src" / "adlens" / "adclass" / "data" / "relevance_model.json"
+        models["fast (fit: ads train, shipped)"].save(path)
+        log(f"saved {path}")
+    test = sets["test"]
+    xt, yt = feats["test"]["x"], feats["test"]["y"]
+    preds: dict[str, np.ndarray] = {
+        "keyword baseline": np.array([keyword_match(p.keyword, p.ad.body_text) for p in test]),
+        "fast (hand-set weights)": RelevanceModel.default().proba(xt) >= 0.5,
+    }
+    for name, m in models.items():
+        preds[name] = m.proba(xt) >= m.threshold
+    for name, m in models.items():
+        p = m.proba(xt)
+        ece = expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == yt)
+        log(f"{name}: test ECE of relevance confidence {ece:.3f}")
+
+    # ---- themes: head on train labels + theme examples, temperature on dev, report test
+    classes = head_themes(themes)
+    tr, dv, te = (labels[labels["split"] == s] for s in ("train", "dev", "test"))
+    ex = [(e, n) for n in classes for e in themes.get(n).examples]
+    x_tr = emb.embed(list(tr["text"]) + [e for e, _ in ex])
+    y_tr = list(tr["theme"]) + [n for _, n in ex]
+    x_dv, x_te = emb.embed(list(dv["text"])), emb.embed(list(te["text"]))
+    best_head = None
+    t_tr = list(tr["text"]) + [e for e, _ in ex]
+    t_dv, t_te = list(dv["text"]), list(te["text"])
+    for style in (False, True):
+        for c in (0.5, 2.0, 8.0, 32.0):
+            h = LinearHead.fit(
+                x_tr,
+                y_tr,
+                classes,
+                c=c,
+                calib=(x_dv, t_dv and list(dv["theme"])),
+                seed=SEED,
+                texts=t_tr if style else None,
+                calib_texts=t_dv if style else None,
+            )
+            acc = float(
+                np.mean(np.array(classes)[h.predict_proba(x_dv, t_dv).argmax(1)] == dv["theme"].to_numpy())
+            )
+            log(f"head style={style} C={c}: dev accuracy {acc:.3f}")
+            if best_head is None or acc > best_head[0]:
+                best_head = (acc, h, c)
+    assert best_head is not None
+    head = best_head[1]
+    log(
+        f"theme head: dev accuracy {best_head[0]:.3f} (C={best_head[2]}, style={head.style}), temperature {head.temperature:.3f}"
+    )
+    # a head we may ship: CC0 ad labels (train) + the theme examples only, no tweets
+    ads_tr = tr[tr["source"] == "ads"]
+    x_ship = emb.embed(list(ads_tr["text"]) + [e for e, _ in ex])
+    ship_head = LinearHead.fit(
+        x_ship,
+        list(ads_tr["theme"]) + [n for _, n in ex],
+        classes,
+        c=best_head[2],
+        calib=(x_dv, list(dv["theme"])),
+        seed=SEED,
+    )
+    if args.save_model:
+        path = ROOT / "src" / "adlens" / "adclass" / "data" / "theme_head.json"
+        ship_head.meta.update({"fit": "ads train labels + theme examples", "themes_version": themes.version})
+        ship_head.save(path, themes.version)
+        log(f"saved {path}")
+    gold_t = te["theme"].to_numpy()
+    desc = description_baseline(themes, emb)
+    proto = PrototypeHead(themes, emb)
+    probs_head = head.predict_proba(x_te, t_te)
+    theme_acc = {
+        "nearest theme description (baseline)": float(
+            np.mean(np.array(classes)[(x_te @ desc.T).argmax(1)] == gold_t)
+        ),
+        "prototypes: description + examples (zero-shot fallback)": float(
+            np.mean(np.array(classes)[proto.predict_proba(x_te).argmax(1)] == gold_t)
+        ),
+        "head shipped in the package (ads labels + theme examples)": float(
+            np.mean(np.array(classes)[ship_head.predict_proba(x_te).argmax(1)] == gold_t)
+        ),
+        "fast head (linear, calibrated)": float(np.mean(np.array(classes)[probs_head.argmax(1)] == gold_t)),
+    }
+    conf = probs_head.max(1)
+    head_ece = expected_calibration_error(conf, np.array(classes)[probs_head.argmax(1)] == gold_t)
+    final = FastClassifier(emb, themes, relevance=models["fast (fit: ads train, shipped)"], head=head)
+    items_te = [(k, Ad(f"th{i}", t)) for i, (k, t) in enumerate(zip(te["keyword"], te["text"], strict=True))]
+    fast_te = fast_predict(final, items_te)
+    theme_acc["fast end-to-end (relevance + head, with keyword)"] = float(
+        np.mean([p.theme == g for p, g in zip(fast_te, gold_t, strict=True)])
+    )
+
+    # ---- llm and ensemble (subsamples)
+    llm_rows: list[str] = []
+    if args.llm_n > 0:
+        llm_rows = run_llm_eval(
+            rt, themes, final, sets, models, labels, args.llm_n, preds, theme_acc, gold_t, items_te, fast_te
+        )
+
+    # ---- report
+    print("# adclass evaluation\n")
+    print(
+        f"seed {SEED}; theme set version {themes.version}; relevance features: {', '.join(final.relevance.to_dict()['features'])}"
+    )
+    for line in relevance_table(test, preds):
+        print(line)
+    names = [n for n in preds if not n.startswith("llm") and not n.startswith("ensemble")]
+    for line in per_keyword(test, preds, names):
+        print(line)
+    print(f"\n### themes — hand-labelled test ({len(te)} items; train {len(tr)}, dev {len(dv)})\n")
+    print("| method | accuracy |\n|---|---|")
+    for k, v in theme_acc.items():
+        print(f"| {k} | {v:.3f} |")
+    print(
+        f"\ntheme head: C={best_head[2]}, style cues {head.style}, temperature {head.temperature:.3f}, test ECE {head_ece:.3f}"
+    )
+    for name, m in models.items():
+        print(
+            f"{name}: weights {dict(zip(m.to_dict()['features'], m.to_dict()['weights'], strict=True))}, "
+            f"bias {m.bias:.3f}, platt {m.platt}, threshold {m.threshold:.2f}"
+        )
+    for line in llm_rows:
+        print(line)
+    rt.close()
+
+
+def run_llm_eval(
+    rt: Any,
+    themes: ThemeSet,
+    final: FastClassifier,
+    sets: dict[str, list[Pair]],
+    models: dict[str, RelevanceModel],
+    labels: pd.DataFrame,
+    n: int,
+    preds: dict[str, np.ndarray],
+    theme_acc: dict[str, float],
+    gold_t: np.ndarray,
+    items_te: list[tuple[str, Ad]],
+    fast_te: list[Any],
+) -> list[str]:
+    """llm on seeded subsamples; the ensemble threshold chosen on dev among the least confident items."""
+    from adlens.adclass.classifiers.llm import LlmClassifier
+
+    rng = np.random.default_rng(SEED)
+    llm = LlmClassifier.from_runtime(rt, themes, fallback=final)
+    rows = [f"\n### llm and ensemble (model: {rt.llm.info().get('model')}; subsamples, seed {SEED})\n"]
+    # dev: the n least confident fast answers per dataset + n least confident theme items
+    dev = sets["dev"]
+    dev_items = [(p.keyword, p.ad) for p in dev]
+    dev_fast = fast_predict(final, dev_items)
+    dv = labels[labels["split"] == "dev"]
+    th_items = [(k, Ad(f"thd{i}", t)) for i, (k, t) in enumerate(zip(dv["keyword"], dv["text"], strict=True))]
+    th_fast = fast_predict(final, th_items)
+    chosen: list[int] = []
+    for dsname in ("ads", "tweets"):
+        idx = [i for i, p in enumerate(dev) if p.dataset == dsname]
+        chosen += sorted(idx, key=lambda i: dev_fast[i].confidence)[:n]
+    th_chosen = sorted(range(len(th_items)), key=lambda i: th_fast[i].confidence)[:n]
+    llm_dev, secs = run_llm(llm, [dev_items[i] for i in chosen] + [th_items[i] for i in th_chosen])
+    answers = dict(zip([("r", i) for i in chosen] + [("t", i) for i in th_chosen], llm_dev, strict=True))
+    log(f"llm dev: {len(llm_dev)} items in {secs:.0f} s")
+    gold_dv = dv["theme"].to_numpy()
+
+    def ok(kind: str, i: int, p: Any) -> bool:
+        return p.is_relevant == dev[i].label if kind == "r" else p.theme == gold_dv[i]
+
+    llm_dev_acc = float(np.mean([ok(k, i, p) for (k, i), p in answers.items()]))
+    fast_dev_acc = float(np.mean([ok(k, i, dev_fast[i] if k == "r" else th_fast[i]) for (k, i) in answers]))
+    limit = min(max(dev_fast[i].confidence for i in chosen), max(th_fast[i].confidence for i in th_chosen))
+    best_t, best_gain = 0.0, 0
+    for t in sorted(
+        {0.0, *[dev_fast[i].confidence for i in chosen], *[th_fast[i].confidence for i in th_chosen]}
+    ):
+        if t > limit:
+            break
+        gain = sum(
+            int(ok(k, i, p)) - int(ok(k, i, dev_fast[i] if k == "r" else th_fast[i]))
+            for (k, i), p in answers.items()
+            if (dev_fast[i] if k == "r" else th_fast[i]).confidence < t
+        )
+        if gain > best_gain:
+            best_t, best_gain = t, gain
+    rows.append(
+        f"dev ({len(answers)} least-confident items): llm accuracy {llm_dev_acc:.3f} vs fast {fast_dev_acc:.3f} "
+        f"on the same items; chosen ensemble threshold {best_t:.3f} (dev gain {best_gain} answers; "
+        f"thresholds searched up to {limit:.3f}); llm {secs / max(1, len(answers)):.1f} s/item"
+    )
+    # test: a random subsample per dataset + a random subsample of theme items
+    test = sets["test"]
+    sub: list[int] = []
+    for dsname in ("ads", "tweets"):
+        idx = np.array([i for i, p in enumerate(test) if p.dataset == dsname])
+        sub += sorted(rng.choice(idx, size=min(n, len(idx)), replace=False).tolist())
+    th_sub = sorted(rng.choice(len(items_te), size=min(n, len(items_te)), replace=False).tolist())
+    llm_te, secs = run_llm(llm, [(test[i].keyword, test[i].ad) for i in sub] + [items_te[i] for i in th_sub])
+    log(f"llm test: {len(llm_te)} items in {secs:.0f} s")
+    rel_llm, th_llm = llm_te[: len(sub)], llm_te[len(sub) :]
+    fast_rel = fast_predict(final, [(test[i].keyword, test[i].ad) for i in sub])
+    timeouts = sum(any("timed out" in nt for nt in p.notes) for p in llm_te)
+    nan = np.full(len(test), np.nan)
+    for name, answers_ in (
+        ("llm", rel_llm),
+        ("ensemble", [q if f.confidence < best_t else f for q, f in zip(rel_llm, fast_rel, strict=True)]),
+    ):
+        col = nan.copy()
+        col[sub] = [float(p.is_relevant) for p in answers_]
+        preds[f"{name} (subsample)"] = col
+    col = nan.copy()
+    col[sub] = [float(f.is_relevant) for f in fast_rel]
+    preds["fast (same subsample)"] = col
+    col = nan.copy()
+    col[sub] = [float(keyword_match(test[i].keyword, test[i].ad.body_text)) for i in sub]
+    preds["keyword baseline (same subsample)"] = col
+    g = gold_t[th_sub]
+    theme_acc[f"llm (subsample of {len(th_sub)})"] = float(
+        np.mean([p.theme == y for p, y in zip(th_llm, g, strict=True)])
+    )
+    theme_acc[f"fast end-to-end (same subsample of {len(th_sub)})"] = float(
+        np.mean([fast_te[i].theme == y for i, y in zip(th_sub, g, strict=True)])
+    )
+    ens = [th_llm[j] if fast_te[i].confidence < best_t else fast_te[i] for j, i in enumerate(th_sub)]
+    theme_acc[f"ensemble (same subsample of {len(th_sub)})"] = float(
+        np.mean([p.theme == y for p, y in zip(ens, g, strict=True)])
+    )
+    routed = np.mean([p.confidence < best_t for p in fast_rel + [fast_te[i] for i in th_sub]])
+    rows.append(
+        f"test: llm {secs / max(1, len(llm_te)):.1f} s/item; {timeouts} timeouts fell back to fast; "
+        f"ensemble routed {routed:.1%} of the subsample to the llm"
+    )
+    llm_pred = [p.theme for p in llm_te]
+    rows.append(
+        "llm answer distribution (test): "
+        + ", ".join(f"{t}: {llm_pred.count(t)}" for t in themes.names)
+        + f"; is_relevant true: {sum(p.is_relevant for p in llm_te)}/{len(llm_te)}"
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()
