@@ -97,3 +97,25 @@ def test_jobs_cli_lists_and_shows_jobs_of_another_process(tmp_path) -> None:
     missing = _run("jobs", "show", "nope", env=env)
     assert missing.returncode == 2
     assert missing.stderr.strip().startswith("error:") and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_application_commands_load_lazily_and_top_level_extras_resolve() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, adlens.cli.main; print('torch' in sys.modules, 'adlens.recommend' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+    from typer.testing import CliRunner
+
+    from adlens.cli.main import app
+
+    runner = CliRunner()
+    listing = runner.invoke(app, ["--help"]).output
+    for name in ("contextual", "analyze", "taxonomy", "images", "crawl", "adclass", "ads", "creators"):
+        assert name in listing
+    for argv in (["crawl", "--help"], ["taxonomy", "list", "--help"], ["ads", "classify", "--help"]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 0, (argv, result.output)
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
