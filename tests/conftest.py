@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ for _var in ("ADLENS_API_KEY", "ADLENS_STORE_BACKEND", "ADLENS_CACHE_BACKEND", "
     os.environ.pop(_var, None)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).parent))  # shared test modules: live_server, pg_server
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +47,6 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(scope="session")
 def postgres_url():
     """URL of a throwaway PostgreSQL server on 127.0.0.1 (started once per session)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from pg_server import PostgresServer
 
     server = PostgresServer().start()
@@ -54,3 +54,21 @@ def postgres_url():
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Real headless Chromium (Debian's). Module-scoped: Playwright's sync API runs an event loop in
+    the main thread while it is open, which would break later tests that call ``asyncio.run``."""
+    from live_server import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/install.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -6,6 +6,7 @@ is stopped at the end of the session. Running as root, the server runs as the ``
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -69,8 +70,6 @@ class PostgresServer:
     def stop(self) -> None:
         pg_ctl = _bin("pg_ctl")
         if pg_ctl and self.data.exists():
-            try:
+            with contextlib.suppress(subprocess.SubprocessError):
                 self._run(pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
-            except subprocess.SubprocessError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)

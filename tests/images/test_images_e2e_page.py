@@ -3,46 +3,21 @@ progress, search in the chat box (chips, score breakdown on hover), "more like t
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import running_server
 
 pytestmark = pytest.mark.browser
-
-_E2E = Path(__file__).resolve().parents[1] / "e2e" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("images_e2e_support", _E2E)
-assert _spec and _spec.loader
-e2e = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(e2e)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    srv = e2e.Server(
-        tmp_path_factory.mktemp("images-e2e-home"), env={"ADLENS_ALLOW_PRIVATE_NETWORKS": "true"}
-    )
-    try:
-        srv.wait_ready()
+    home = tmp_path_factory.mktemp("images-e2e-home")
+    with running_server(home, {"ADLENS_ALLOW_PRIVATE_NETWORKS": "true"}) as srv:
         yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(e2e.CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _ask(page: Any, query: str) -> Any:
