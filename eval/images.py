@@ -1,6 +1,7 @@
 """Image search quality: text→image retrieval per image→text-space variant, relevance floor, dedupe.
 
     .venv/bin/python eval/images.py [--data ../shared/data] [--out eval/results/images.json]
+        [--engine-queries 300] [--only all|dedupe]
 
 Data: Flickr8k-224 (``split`` column, hash 80/10/10: train 6502 / dev 821 / test 768 images, 5 human
 captions each). **Research-only**: read at run time, nothing derived from it is shipped; features are
@@ -26,7 +27,10 @@ Protocol (fit on train, choose on dev, report on test):
   image), reported as TPR/FPR on test; also on the ``content`` vector (images with no page text).
 * near-duplicates: for 300 train and 300 test images, a resized (60 %), recompressed (JPEG q=25) and
   cropped (centre 85 %) copy vs the original (positives) and 900 pairs of distinct images (negatives);
-  rule "pHash Hamming ≤ H or visual cosine ≥ C" with H and C fitted on the train pairs, reported on test.
+  rule "pHash Hamming ≤ H or visual cosine ≥ C" with H and C fitted on the train pairs (best F1), and the
+  shipped rule (``adlens.images.dedupe``: H = 10, C = 0.8) with each part alone, reported on test
+  (precision, recall, recall per kind of copy). ``--only dedupe`` runs just this part (it has its own
+  seeded generator, so the figures equal those of a full run).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from adlens.config import get_settings
 from adlens.embed import ImageEmbedder, TextEmbedder, hamming, phash
 from adlens.embed.colours import dominant_colours
 from adlens.embed.decode import decode_image
+from adlens.images.dedupe import PHASH_MAX_DISTANCE, VISUAL_MIN_COSINE
 
 ROOT = Path(__file__).resolve().parent.parent
 N_QUERIES = 4  # captions 0..3 are queries; caption 4 is the page context
@@ -218,6 +223,50 @@ def dup_pr(d: dict[str, np.ndarray], h: int, c: float) -> tuple[float, float]:
     return float(tp / max(tp + fp, 1)), float(tp / len(d["pos_h"]))
 
 
+KINDS = ("resized", "recompressed", "cropped")
+
+
+def dedupe_report(rows: list[dict[str, str]], data: Path, emb: ImageEmbedder) -> dict[str, Any]:
+    """Near-duplicate rules on generated copies: the rule fitted on train (best F1 over a grid) and the
+    shipped one (:data:`PHASH_MAX_DISTANCE` / :data:`VISUAL_MIN_COSINE`), each part alone, on test.
+
+    Uses its own seeded generator, so ``--only dedupe`` and a full run print the same figures."""
+    rng = np.random.default_rng(0)
+    d_tr = dedupe_eval(rows, "train", data, emb, rng)
+    d_te = dedupe_eval(rows, "test", data, emb, rng)
+    grid = [(h, c) for h in range(0, 21, 2) for c in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 1.01)]
+    h_fit, c_fit = max(grid, key=lambda hc: (lambda p, r: 2 * p * r / max(p + r, 1e-9))(*dup_pr(d_tr, *hc)))
+    h_s, c_s = PHASH_MAX_DISTANCE, VISUAL_MIN_COSINE
+    never_h, never_c = -1, 1.01  # a Hamming distance is never <= -1, a cosine never >= 1.01
+    rules = {
+        f"pHash ≤ {h_s} bits alone": (h_s, never_c),
+        f"visual cosine ≥ {c_s} alone": (never_h, c_s),
+        f"either (shipped: pHash ≤ {h_s} or cosine ≥ {c_s})": (h_s, c_s),
+        f"either, fitted on train (pHash ≤ {h_fit} or cosine ≥ {c_fit})": (h_fit, c_fit),
+    }
+    out: dict[str, Any] = {"fitted": {"hamming": h_fit, "cosine": c_fit}, "rules": {}}
+    n_pos, n_neg = len(d_te["pos_h"]), len(d_te["neg_h"])
+    print(f"\n## near-duplicates, test ({n_pos} copies of {n_pos // 3} images vs {n_neg} distinct pairs)\n")
+    print("| rule | precision | recall | resized | recompressed | cropped |\n|---|---|---|---|---|---|")
+    for name, (h, c) in rules.items():
+        prec, rec = dup_pr(d_te, h, c)
+        hit = (d_te["pos_h"] <= h) | (d_te["pos_c"] >= c)
+        kinds = {k: float(hit[i::3].mean()) for i, k in enumerate(KINDS)}
+        out["rules"][name] = {
+            "hamming": h,
+            "cosine": c,
+            "precision": prec,
+            "recall": rec,
+            "recall_by_kind": kinds,
+        }
+        print(f"| {name} | {prec:.3f} | {rec:.3f} | " + " | ".join(f"{kinds[k]:.3f}" for k in KINDS) + " |")
+    out["visual_floor"] = float(np.quantile(d_tr["neg_c"], 0.95))
+    print(
+        f"\nvisual floor for image-to-image (95th percentile of distinct train pairs): {out['visual_floor']:.3f}"
+    )
+    return out
+
+
 def z_scores(q: np.ndarray, cos: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Cosines standardised per query against the reference gallery (the shipped relevance floor)."""
     sims = q @ reference.T
@@ -301,6 +350,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=None, help="Also write the figures as JSON here.")
     ap.add_argument("--engine-queries", type=int, default=300, help="Queries per split for the engine run.")
+    ap.add_argument(
+        "--only", choices=("all", "dedupe"), default="all", help="dedupe: only the near-duplicate rules."
+    )
     args = ap.parse_args()
     settings = get_settings()
     cache = settings.cache_dir / "eval-images"
@@ -308,6 +360,12 @@ def main() -> None:
     text = TextEmbedder(settings.models_dir)
     emb = ImageEmbedder(settings.models_dir, text=text)
     rows = load_rows(args.data)
+    if args.only == "dedupe":
+        doc = {"dedupe": dedupe_report(rows, args.data, emb)}
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        return
     rng = np.random.default_rng(0)
     tr, dv, te = (split_features(rows, s, args.data, emb, text, cache) for s in ("train", "dev", "test"))
 
@@ -436,25 +494,7 @@ def main() -> None:
             f"| {k}{' (chosen)' if k == best_cfg else ''} | {d['R@1']:.3f} | {d['R@10']:.3f} | {t_['R@1']:.3f} | {t_['R@5']:.3f} | {t_['R@10']:.3f} |"
         )
 
-    d_tr = dedupe_eval(rows, "train", args.data, emb, rng)
-    d_te = dedupe_eval(rows, "test", args.data, emb, rng)
-    grid = [(h, c) for h in range(0, 21, 2) for c in (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 1.01)]
-    h_best, c_best = max(grid, key=lambda hc: (lambda p, r: 2 * p * r / max(p + r, 1e-9))(*dup_pr(d_tr, *hc)))
-    p_te, r_te = dup_pr(d_te, h_best, c_best)
-    p_h, r_h = dup_pr(d_te, h_best, 1.01)
-    p_c, r_c = dup_pr(d_te, -1, c_best)
-    vis_floor = float(np.quantile(d_tr["neg_c"], 0.95))
-    print(f"\nnear-duplicates (test, {len(d_te['pos_h'])} copies vs {len(d_te['neg_h'])} distinct pairs):")
-    print(f"| rule | precision | recall |\n|---|---|---|\n| pHash ≤ {h_best} | {p_h:.3f} | {r_h:.3f} |")
-    print(
-        f"| visual cos ≥ {c_best} | {p_c:.3f} | {r_c:.3f} |\n| either (shipped) | {p_te:.3f} | {r_te:.3f} |"
-    )
-    per_kind = {
-        k: float(((d_te["pos_h"][i::3] <= h_best) | (d_te["pos_c"][i::3] >= c_best)).mean())
-        for i, k in enumerate(("resized", "recompressed", "cropped"))
-    }
-    print("recall by kind: " + ", ".join(f"{k} {v:.3f}" for k, v in per_kind.items()))
-    print(f"visual floor for image-to-image (95th percentile of distinct train pairs): {vis_floor:.3f}")
+    dedupe_doc = dedupe_report(rows, args.data, emb)
     if args.out:
         doc = {
             "retrieval": table,
@@ -467,16 +507,7 @@ def main() -> None:
             },
             "floor": floors,
             "engine": {"dev": eng_dev, "test": eng_test},
-            "dedupe": {
-                "hamming": h_best,
-                "cosine": c_best,
-                "precision": p_te,
-                "recall": r_te,
-                "phash_only": [p_h, r_h],
-                "cosine_only": [p_c, r_c],
-                "recall_by_kind": per_kind,
-                "visual_floor": vis_floor,
-            },
+            "dedupe": dedupe_doc,
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=2), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Two images are near-duplicates when any of these holds (thresholds fitted on generated Flickr8k train
 pairs by ``eval/images.py``: resized, recompressed and cropped copies vs distinct images; on test the rule
-has precision 1.000 and recall 0.997, pHash alone 0.736 — it misses crops):
+has precision 1.000 and recall 1.000, pHash alone 0.723 — it misses crops):
 
 * the same content (``content_hash``) or the same *URL key*: the normalised URL without its query
   string and without size tokens in the file name (``-300x200``, ``@2x``, ``_small``, ``w=640``…);
@@ -99,23 +99,75 @@ def duplicate_reason(
     return None
 
 
+def _phash_int(h: str | None) -> int | None:
+    if not h or len(h) != 16:
+        return None
+    try:
+        return int(h, 16)
+    except ValueError:
+        return None
+
+
+def _codes(keys: Sequence[str | None]) -> np.ndarray:
+    """Integer code per key (equal keys, equal codes); -1 for a missing key."""
+    table: dict[str, int] = {}
+    return np.array([-1 if not k else table.setdefault(k, len(table)) for k in keys], dtype=np.int64)
+
+
 def dedupe(
     items: Sequence[DupItem],
     *,
     max_distance: int = PHASH_MAX_DISTANCE,
     min_cosine: float = VISUAL_MIN_COSINE,
 ) -> tuple[list[int], dict[int, list[tuple[int, str]]]]:
-    """Indices to keep (in order) and, per kept index, the dropped ``(index, reason)`` pairs."""
+    """Indices to keep (in order) and, per kept index, the dropped ``(index, reason)`` pairs.
+
+    Same result as checking :func:`duplicate_reason` against every kept item in order, but each item
+    is compared with all kept ones at once (pHash distances and visual cosines are one matrix each), so
+    1,000 candidates cost milliseconds rather than seconds.
+    """
+    n = len(items)
     kept: list[int] = []
     dropped: dict[int, list[tuple[int, str]]] = {}
+    if n == 0:
+        return kept, dropped
+    content = _codes([it.content_hash for it in items])
+    urls = _codes([url_key(it.url) if it.url else None for it in items])
+    alts = _codes([it.alt or None for it in items])
+    ph_vals = [_phash_int(it.phash) for it in items]
+    ph_ok = np.array([v is not None for v in ph_vals])
+    ph = np.array([v or 0 for v in ph_vals], dtype=np.uint64)
+    dist = np.bitwise_count(ph[:, None] ^ ph[None, :])
+    vis_rows = [i for i, it in enumerate(items) if it.visual is not None]
+    vis_pos = np.full(n, -1, dtype=np.int64)
+    vis_pos[vis_rows] = np.arange(len(vis_rows))
+    sims = None
+    if vis_rows:
+        mat = np.stack([np.asarray(items[i].visual, dtype=np.float64) for i in vis_rows])
+        sims = mat @ mat.T
+    kept_arr = np.empty(n, dtype=np.int64)
     for i, item in enumerate(items):
-        for j in kept:
-            reason = duplicate_reason(items[j], item, max_distance=max_distance, min_cosine=min_cosine)
-            if reason:
-                dropped.setdefault(j, []).append((i, reason))
-                break
-        else:
-            kept.append(i)
+        K = kept_arr[: len(kept)]
+        if len(K):
+            match = (content[K] == content[i]) & (content[K] >= 0)
+            match |= (urls[K] == urls[i]) & (urls[K] >= 0)
+            both_ph = ph_ok[K] & ph_ok[i]
+            d = dist[i, K]
+            match |= both_ph & (d <= max_distance)
+            if sims is not None and vis_pos[i] >= 0:
+                vk = vis_pos[K]
+                has = vk >= 0
+                close = np.zeros(len(K), dtype=bool)
+                close[has] = sims[vis_pos[i], vk[has]] >= min_cosine
+                match |= close
+            match |= (alts[K] == alts[i]) & (alts[K] >= 0) & both_ph & (d <= 2 * max_distance)
+            if match.any():
+                j = int(K[int(np.argmax(match))])
+                reason = duplicate_reason(items[j], item, max_distance=max_distance, min_cosine=min_cosine)
+                dropped.setdefault(j, []).append((i, reason or "visual"))
+                continue
+        kept_arr[len(kept)] = i
+        kept.append(i)
     return kept, dropped
 
 
