@@ -134,5 +134,15 @@ def test_demo_seed_crawls_the_shipped_site_once(fresh_settings: Any) -> None:
         assert "Chelsea the tabby cat" in alts
         second = seed(runtime)
         assert second == {"crawl_id": DEMO_CRAWL_ID, "images": stored, "seeded": False}
+        # the links outlive the seeder's ephemeral server: they point at the site the API serves
+        records = [r for _ns, r in runtime.store.iter_records(COLLECTION, DEMO_CRAWL_ID)]
+        assert all(str(r.metadata["page_url"]).startswith("/api/v1/images/demo-site/") for r in records)
+        assert runtime.store.count(COLLECTION, namespace=DEMO_CRAWL_ID) == stored
+        with TestClient(create_app(fresh_settings)) as client:
+            for r in records[:3]:
+                for key in ("page_url", "image_url"):
+                    assert client.get(str(r.metadata[key])).status_code == 200, r.metadata[key]
+            assert client.get("/api/v1/images/demo-site/..%2F..%2Fpyproject.toml").status_code == 404
+            assert client.get("/api/v1/images/demo-site/LICENSE.md").status_code == 404
     finally:
         runtime.close()

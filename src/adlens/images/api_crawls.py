@@ -115,4 +115,12 @@ def get_thumbnail(content_hash: str, runtime: Runtime = Depends(get_runtime)) ->
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"})
 
 
+@router.get("/images/demo-site/{path:path}", response_class=FileResponse)
+def get_demo_site_file(path: str) -> FileResponse:
+    """The shipped demo site (package data), so links of the seeded ``demo`` crawl keep working."""
+    from adlens.images.demo import demo_site_file
+
+    return FileResponse(demo_site_file(path))
+
+
 __all__ = ["CrawlRequest", "check_crawl_id", "crawl_handler", "on_startup", "router"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -22,6 +23,8 @@ from adlens.images.crawl import CrawlOptions, CrawlRegistry, run_crawl
 from adlens.images.schema import COLLECTION, ensure_collection
 
 DEMO_CRAWL_ID = "demo"
+DEMO_SITE_ROUTE = "/api/v1/images/demo-site/"
+_URL_KEYS = ("image_url", "page_url")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -38,6 +41,34 @@ class _QuietServer(ThreadingHTTPServer):
 
 def demo_site_dir() -> Path:
     return Path(str(resources.files("adlens.images").joinpath("demo_site")))
+
+
+def demo_site_file(path: str) -> Path:
+    """A file of the shipped demo site; NotFound for anything outside it."""
+    root = demo_site_dir().resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file() or target.name.endswith(".md"):
+        raise NotFound(f"no demo-site file {path!r}")
+    return target
+
+
+def _relink(runtime: Any, origin: str) -> int:
+    """Point the stored demo URLs (ephemeral server) at the permanent route that serves the site."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(origin):
+            return DEMO_SITE_ROUTE + value[len(origin) :]
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    records = []
+    for _ns, rec in runtime.store.iter_records(COLLECTION, namespace=DEMO_CRAWL_ID):
+        meta = {k: fix(v) if k in (*_URL_KEYS, "also_on") else v for k, v in rec.metadata.items()}
+        records.append(replace(rec, metadata=meta))
+    if records:
+        runtime.store.upsert(COLLECTION, records, namespace=DEMO_CRAWL_ID)
+    return len(records)
 
 
 @contextmanager
@@ -90,7 +121,8 @@ def seed(runtime: Any) -> dict[str, Any]:
     with serve_demo_site() as url:
         options = CrawlOptions(url=url, limit=30, depth=2, delay_s=0.0, allow_loopback=True)
         summary = run_crawl(runtime, options, _SeedContext(), crawl_id=DEMO_CRAWL_ID)
+    _relink(runtime, url.rsplit("/", 1)[0] + "/")
     return {"crawl_id": DEMO_CRAWL_ID, "images": summary.images, "pages": summary.pages, "seeded": True}
 
 
-__all__ = ["DEMO_CRAWL_ID", "demo_site_dir", "seed", "serve_demo_site"]
+__all__ = ["DEMO_CRAWL_ID", "DEMO_SITE_ROUTE", "demo_site_dir", "demo_site_file", "seed", "serve_demo_site"]
