@@ -46,7 +46,9 @@ def export_minilm(model_dir: Path, target: Path) -> None:
     """Export BERT + mean pooling + L2 normalisation to ONNX at ``target`` (needs torch + transformers)."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a one-time export must not print a bar into CLI output
     bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
     bert.eval()
 
