@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     adclass_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the ads database (default: SQLite under ADLENS_HOME)."
     )
+    adclass_themes_path: Path | None = Field(
+        default=None, description="YAML of the deployment's ad themes (default: the packaged themes.yaml)."
+    )
+    adclass_brands_path: Path | None = Field(
+        default=None, description="YAML of brand knowledge merged over the packaged brands.yaml."
+    )
 
     # demo
     demo: bool = Field(default=False, description="Seed demo data on start.")
