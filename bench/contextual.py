@@ -304,6 +304,35 @@ def bench_lookups(
     return rows
 
 
+def bench_text_views(rt: Runtime, base: str, reps: int) -> list[dict[str, Any]]:
+    """Scoring cost per page: MiniLM segments only (baseline) vs + the E5 view of the full text."""
+    from adlens.contextual.document import build_document
+    from adlens.contextual.scoring import ContextScorer
+    from adlens.embed.e5 import E5Embedder
+
+    docs = [build_document(rt, f"{base}/{p}").document for p in (*TEXT_PAGES, *IMAGE_PAGES)]
+    docs = [type(d)(**{**d.__dict__, "images": []}) for d in docs]  # text only: the views differ there
+    scorer = ContextScorer.from_runtime(rt)
+    view = E5Embedder(threads=rt.settings.threads)
+    view.embed(["warm up"])
+    saved = scorer.view
+    rows = []
+    try:
+        for name, v in (("MiniLM segments only (baseline)", None), ("MiniLM + E5 view", view)):
+            scorer.view = v
+            lat = []
+            for _ in range(reps):
+                for d in docs:
+                    d2 = type(d)(**{**d.__dict__, "text": d.text + f" ({len(lat)})"})  # defeat any cache
+                    t = time.perf_counter()
+                    scorer.node_scores([d2])
+                    lat.append((time.perf_counter() - t) * 1000)
+            rows.append(_row("text views", name, lat, 1000 / float(np.mean(lat))))
+    finally:
+        scorer.view = saved
+    return rows
+
+
 def fmt(v: Any, digits: int = 2) -> str:
     if v is None:
         return "—"
@@ -319,6 +348,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=20000)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--skip-analyses", action="store_true")
+    ap.add_argument("--views-only", action="store_true", help="only the text-view cost (MiniLM vs + E5)")
     ap.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
     args = ap.parse_args()
 
@@ -337,6 +367,20 @@ def main() -> None:
         "",
     ]
     try:
+        if args.views_only:
+            rows = bench_text_views(rt, base, max(1, args.pages // 4))
+            lines += [
+                "## Text views: scoring cost per page (text only, embedding included)",
+                "",
+                "| pages | mode | n | p50 ms | p99 ms | pages/s |",
+                "|---|---|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {r['pages']} | {r['mode']} | {r['n']} | {fmt(r['p50_ms'], 1)} | {fmt(r['p99_ms'], 1)} | {fmt(r['per_s'])} |"
+                for r in rows
+            ]
+            print("\n".join(lines))
+            return
         if not args.skip_analyses:
             rows = bench_analyses(rt, base, args.pages)
             lines += [

@@ -33,6 +33,7 @@ class LinearHead:
     coef: np.ndarray  # (k, d)
     intercept: np.ndarray  # (k,)
     fitted_on: str = ""
+    features: str = "minilm"  # "minilm" (document vector) or "minilm+e5" (concatenated with the E5 view)
 
     def log_proba(self, x: np.ndarray, root_ids: Sequence[str]) -> np.ndarray:
         """``(n, len(root_ids))`` log-probabilities aligned to ``root_ids`` (floored for unseen ids)."""
@@ -62,6 +63,7 @@ class LinearHead:
                 coef=self.coef.astype(np.float32),
                 intercept=self.intercept.astype(np.float32),
                 fitted_on=np.array(self.fitted_on),
+                features=np.array(self.features),
             )
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
@@ -71,7 +73,13 @@ class LinearHead:
 
 
 def fit_head(
-    x: np.ndarray, labels: Sequence[str], *, key: str, c: float = 4.0, fitted_on: str = ""
+    x: np.ndarray,
+    labels: Sequence[str],
+    *,
+    key: str,
+    c: float = 4.0,
+    fitted_on: str = "",
+    features: str = "minilm",
 ) -> LinearHead:
     """Fit an L2-regularised multinomial logistic regression (``C = c``) on vectors ``x``."""
     from sklearn.linear_model import LogisticRegression
@@ -84,6 +92,7 @@ def fit_head(
         np.asarray(clf.coef_, dtype=np.float64),
         np.asarray(clf.intercept_, dtype=np.float64),
         fitted_on,
+        features,
     )
 
 
@@ -101,6 +110,7 @@ def load_head(key: str, path: Path = HEAD_FILE) -> LinearHead | None:
                 np.asarray(data["coef"], dtype=np.float64),
                 np.asarray(data["intercept"], dtype=np.float64),
                 str(data["fitted_on"]),
+                str(data["features"]) if "features" in data.files else "minilm",
             )
     except (OSError, ValueError, KeyError):
         return None

@@ -18,11 +18,9 @@ Method (measured in ``eval/contextual.py``, described in ``docs/contextual-scori
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +30,20 @@ from adlens.contextual.calibration import (
     DEFAULT_TEMPERATURE,
     TemperatureCalibrator,
     load_calibration,
-    softmax,
 )
+from adlens.contextual.category_tree import children_of, ranked_categories, sensitive_categories
 from adlens.contextual.head import LinearHead, load_head
 from adlens.contextual.keywords import PhraseMatcher
 from adlens.contextual.nodes import NodeIndex, embedder_id, node_index
+from adlens.contextual.schema import (
+    CategoryScore,
+    Classification,
+    Document,
+    ImageEvidence,
+    SafetyFlag,
+    ScoringParams,
+)
+from adlens.contextual.segments import Prepared, RawScores, chunk_text
 from adlens.contextual.taxonomy import DEFAULT_VERSION, Taxonomy, load_taxonomy
 
 __all__ = [
@@ -55,126 +62,6 @@ LOW_CONFIDENCE = 0.35
 MIN_WORDS = 20
 
 
-@dataclass
-class ImageEvidence:
-    url: str
-    alt: str = ""
-    concepts: list[str] = field(default_factory=list)
-    ocr_text: str = ""
-    text_vector: np.ndarray | None = None
-    area: int = 0
-
-
-@dataclass
-class Document:
-    url: str
-    title: str = ""
-    description: str = ""
-    headings: list[str] = field(default_factory=list)
-    text: str = ""
-    language: str | None = None
-    meta_keywords: list[str] = field(default_factory=list)
-    images: list[ImageEvidence] = field(default_factory=list)
-    truncated: bool = False
-
-
-@dataclass
-class CategoryScore:
-    id: str
-    name: str
-    tier: int
-    path: list[str]
-    confidence: float
-    score: float
-    evidence: dict[str, Any] = field(default_factory=dict)  # {"phrases": [...], "images": [urls]}
-
-
-@dataclass
-class SafetyFlag:
-    category: str
-    risk: str  # none | low | medium | high
-    score: float
-    evidence: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Classification:
-    taxonomy: str
-    categories: list[CategoryScore]
-    keywords: list[str]
-    brand_safety: dict[str, Any]  # {"risk_level": str, "flags": [SafetyFlag, ...]}
-    low_confidence: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ScoringParams:
-    """Knobs of the scorer; defaults chosen on the dev corpora (see eval/contextual.py)."""
-
-    title_weight: float = 0.35
-    full_weight: float = 0.4
-    chunk_weight: float = 0.25
-    top_chunks: int = 3
-    alpha: float = 0.3  # tier-1: own similarity vs best descendant
-    lexical_bonus: float = 0.02
-    image_weight: float = 0.15
-    chunk_words: int = 120
-    max_chunks: int = 12
-    child_temperature: float = 0.03
-    # tier-1 subtrees left to brand safety rather than topical ranking ("Sensitive Topics")
-    exclude_roots: tuple[str, ...] = ("v9i3On",)
-    exemplar_weight: float = 0.5  # tier-1: weight of the example-sentence prototypes
-    exemplar_top: int = 2
-    head_weight: float = 0.0  # tier-1: weight of log P from the linear head (0 = prototypes only)
-
-
-_SENT = re.compile(r"(?<=[.!?])\s+")
-
-
-def chunk_text(text: str, words: int = 120, max_chunks: int = 12) -> list[str]:
-    """Split ``text`` into chunks of about ``words`` words on sentence boundaries."""
-    chunks: list[str] = []
-    cur: list[str] = []
-    n = 0
-    for sent in _SENT.split(text.strip()):
-        w = len(sent.split())
-        if not w:
-            continue
-        if cur and n + w > words:
-            chunks.append(" ".join(cur))
-            cur, n = [], 0
-            if len(chunks) >= max_chunks:
-                return chunks
-        cur.append(sent)
-        n += w
-    if cur and len(chunks) < max_chunks:
-        chunks.append(" ".join(cur))
-    return chunks
-
-
-@dataclass
-class _Prepared:
-    title: str
-    full: str
-    chunks: list[str]
-    image_texts: list[str]
-    image_vectors: list[np.ndarray]
-    image_urls: list[str]
-    lowered: str
-    words: int
-    matches: dict[int, list[str]] = field(default_factory=dict)
-
-
-@dataclass
-class RawScores:
-    node: np.ndarray  # (n_docs, n_nodes)
-    exemplar: np.ndarray  # (n_docs, n_roots)
-    prepared: list[_Prepared]
-    image_sims: list[np.ndarray]
-    text_vectors: list[np.ndarray] = field(default_factory=list)  # per doc: full text + chunks
-    doc_vectors: np.ndarray | None = None  # (n_docs, d): weighted mean of title, full, best chunks
-
-
 class ContextScorer:
     """Ranks the nodes of one taxonomy for documents; thread-safe after construction."""
 
@@ -188,6 +75,7 @@ class ContextScorer:
         params: ScoringParams | None = None,
         safety: Any = None,
         head: LinearHead | None = None,
+        view: Any = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.embedder = embedder
@@ -210,13 +98,11 @@ class ContextScorer:
         owners = np.array([root_pos.get(int(o), -1) for o in self.index.exemplar_owner], dtype=np.int64)
         self._exemplar_cols = [np.flatnonzero(owners == j) for j in range(len(self._roots))]
         self._matcher = PhraseMatcher(self.index.keywords)
-        self._children: dict[int, np.ndarray] = {}
-        for i, p in enumerate(self.index.parent_of):
-            if p >= 0:
-                self._children.setdefault(int(p), np.array([], dtype=np.int64))
-                self._children[int(p)] = np.append(self._children[int(p)], i)
+        self._children = children_of(self.index)
         self._safety = safety
         self.head = head if head is not None else load_head(self.calibration_key)
+        # a second text view (E5) for the head's features, when the head was trained with it
+        self.view = view
         self._root_ids = [self.index.ids[int(r)] for r in self._roots]
 
     # --- construction ----------------------------------------------------------------------
@@ -234,11 +120,15 @@ class ContextScorer:
                 embedder = runtime.text_embedder
                 safety = BrandSafety(embedder, cache_dir=cache_dir)
                 scorer = cls(tax, embedder, cache_dir=cache_dir, safety=safety)
+                if scorer.head is not None and scorer.head.features == "minilm+e5":
+                    from adlens.embed.e5 import E5Embedder
+
+                    scorer.view = E5Embedder(threads=getattr(runtime.settings, "threads", None))
                 per_runtime[tax.version] = scorer
         return scorer
 
     # --- scoring ---------------------------------------------------------------------------
-    def _prepare(self, doc: Document) -> _Prepared:
+    def _prepare(self, doc: Document) -> Prepared:
         p = self.params
         title = ". ".join(t for t in (doc.title.strip(), doc.description.strip()) if t)
         body = doc.text.strip()
@@ -253,7 +143,7 @@ class ContextScorer:
                 img_vecs.append(im.text_vector if im.text_vector is not None else np.zeros(0))
                 img_urls.append(im.url)
         lowered = " ".join([full, " ".join(doc.meta_keywords)]).lower()
-        prepared = _Prepared(title, full, chunks, img_texts, img_vecs, img_urls, lowered, len(full.split()))
+        prepared = Prepared(title, full, chunks, img_texts, img_vecs, img_urls, lowered, len(full.split()))
         prepared.matches = self._matcher.match(lowered)
         return prepared
 
@@ -307,7 +197,26 @@ class ContextScorer:
             out[d] = score + p.lexical_bonus * self._lexical(pr.matches)
             image_sims.append(isims)
         text_vectors = [vecs[s + 1 : c1] for (s, _c0, c1, _i1) in spans] if texts else []
-        return RawScores(out, ex_out, prepared, image_sims, text_vectors, doc_vecs)
+        raw = RawScores(out, ex_out, prepared, image_sims, text_vectors, doc_vecs)
+        if self._uses_view():
+            raw.view_vectors = np.asarray(
+                self.view.embed([pr.full or pr.title or " " for pr in prepared]), dtype=np.float32
+            )
+        return raw
+
+    def _uses_view(self) -> bool:
+        """True when a second text view (E5) is attached: only when the shipped head reads it."""
+        return self.view is not None
+
+    def head_features(self, raw: RawScores) -> np.ndarray | None:
+        """The head's input for ``raw``: MiniLM document vectors, plus the E5 view when the head uses it."""
+        if raw.doc_vectors is None or not len(raw.doc_vectors):
+            return None
+        if self.head is not None and self.head.features == "minilm+e5":
+            if raw.view_vectors is None:
+                return None
+            return np.hstack([raw.doc_vectors, raw.view_vectors])
+        return raw.doc_vectors
 
     def _doc_vector(self, vecs: np.ndarray, s: int, c0: int, c1: int, has_title: bool) -> np.ndarray:
         """The document's feature vector for the linear head: weighted mean of its segment vectors."""
@@ -343,9 +252,10 @@ class ContextScorer:
         roots = self._roots
         out = np.empty((node.shape[0], len(roots)))
         h = self.params.head_weight
+        feats = self.head_features(raw) if h > 0 and self.head is not None else None
         head_lp = (
-            self.head.log_proba(raw.doc_vectors, self._root_ids)
-            if h > 0 and self.head is not None and raw.doc_vectors is not None and len(raw.doc_vectors)
+            self.head.log_proba(feats, self._root_ids)
+            if feats is not None and self.head is not None
             else None
         )
         for j, r in enumerate(roots):
@@ -382,7 +292,19 @@ class ContextScorer:
         )
         results = []
         for d, doc in enumerate(docs):
-            cats = self._categories(node[d], t1[d], probs[d], prepared[d], image_sims[d], top_k)
+            cats = ranked_categories(
+                self.taxonomy,
+                self.index,
+                self._children,
+                self._roots,
+                node[d],
+                t1[d],
+                probs[d],
+                prepared[d],
+                image_sims[d],
+                top_k,
+                self.params.child_temperature,
+            )
             notes: list[str] = []
             low = not cats or cats[0].confidence < LOW_CONFIDENCE
             if prepared[d].words < MIN_WORDS:
@@ -396,7 +318,7 @@ class ContextScorer:
             if not self.calibrator.fitted_on or self.calibrator.fitted_on.startswith("default"):
                 notes.append("confidence is not calibrated for this taxonomy")
             bs = safety[d] if safety else {"risk_level": "none", "flags": []}
-            cats.extend(self._sensitive_categories(bs, {c.id for c in cats}))
+            cats.extend(sensitive_categories(self.taxonomy, bs, {c.id for c in cats}))
             results.append(
                 Classification(
                     self.taxonomy.version,
@@ -410,82 +332,6 @@ class ContextScorer:
                 )
             )
         return results
-
-    def _sensitive_categories(self, safety: dict[str, Any], present: set[str]) -> list[CategoryScore]:
-        """IAB "Sensitive Topics" nodes for medium/high brand-safety flags (after the ranked list).
-
-        Their ``confidence`` is the brand-safety score (not a calibrated topic probability) and
-        ``evidence["source"]`` says so.
-        """
-        out: list[CategoryScore] = []
-        for flag in safety.get("flags", []):
-            nid = safety.get("iab", {}).get(flag.category)
-            if flag.risk not in ("medium", "high") or not nid or nid in present or nid not in self.taxonomy:
-                continue
-            n = self.taxonomy.nodes[nid]
-            present.add(nid)
-            out.append(
-                CategoryScore(
-                    nid,
-                    n.name,
-                    n.tier,
-                    list(n.path),
-                    round(float(flag.score), 4),
-                    round(float(flag.score), 4),
-                    {
-                        "phrases": list(flag.evidence),
-                        "images": [],
-                        "source": "brand_safety",
-                        "risk": flag.risk,
-                    },
-                )
-            )
-        return out
-
-    def _categories(
-        self,
-        node: np.ndarray,
-        t1: np.ndarray,
-        probs: np.ndarray,
-        pr: _Prepared,
-        isims: np.ndarray,
-        top_k: int,
-    ) -> list[CategoryScore]:
-        conf = np.zeros(len(node))
-        for j, r in enumerate(self._roots):
-            conf[r] = probs[j]
-        # top-down: P(child) = P(parent) * softmax over {stay} + children
-        order = np.argsort(self.index.depth, kind="stable")
-        t = self.params.child_temperature
-        for i in order:
-            kids = self._children.get(int(i))
-            if kids is None or conf[i] < 1e-4:
-                continue
-            z = softmax(np.concatenate([[node[i]], node[kids]])[None, :], t)[0]
-            conf[kids] = conf[i] * z[1:]
-        top = np.argsort(-conf, kind="stable")[:top_k]
-        out = []
-        root_score = {int(r): float(t1[j]) for j, r in enumerate(self._roots)}
-        for i in top:
-            nid = self.index.ids[i]
-            n = self.taxonomy.nodes[nid]
-            phrases = list(pr.matches.get(int(i), []))
-            images = []
-            if isims.size:
-                images = [pr.image_urls[k] for k in np.flatnonzero(isims[:, i] >= node[i] - 0.02)[:3]]
-            score = root_score.get(int(i), float(node[i]))
-            out.append(
-                CategoryScore(
-                    nid,
-                    n.name,
-                    n.tier,
-                    list(n.path),
-                    round(float(conf[i]), 4),
-                    round(score, 4),
-                    {"phrases": phrases[:8], "images": images},
-                )
-            )
-        return out
 
 
 _LOCK = threading.Lock()
