@@ -35,6 +35,7 @@ def _pct(xs: list[float]) -> tuple[float, float]:
 
 def bench_training(cat, epochs: int) -> list[tuple[str, str, str]]:
     from adlens.recommend.baselines import BPRMF, BPRConfig
+    from adlens.recommend.benchmark import PREVIOUS_DEFAULT
     from adlens.recommend.pipeline import catalogue_content
     from adlens.recommend.train import TwoTowerConfig, train_two_tower
 
@@ -43,11 +44,18 @@ def bench_training(cat, epochs: int) -> list[tuple[str, str, str]]:
         _, content = catalogue_content(cat, cfg, cache_dir=cache)
     ds = cat.dataset
     tt = train_two_tower(ds, ds.csr(), content, cfg, None, epochs=epochs)
+    old = train_two_tower(ds, ds.csr(), content, replace(cfg, **PREVIOUS_DEFAULT), None, epochs=epochs)
     bpr = BPRMF(BPRConfig(dim=200, lr=1e-3, threads=2)).fit(ds.csr(), None, epochs=epochs)
     tt_s, bpr_s = float(np.median(tt.epoch_seconds)), float(np.median(bpr.epoch_seconds))
+    old_s = float(np.median(old.epoch_seconds))
     n = f"{ds.n_interactions} interactions"
     return [
         ("train s/epoch: two-tower (2 threads)", f"{tt_s:.3f}", n),
+        (
+            "train s/epoch: previous two-tower (no history options)",
+            f"{old_s:.3f}",
+            f"shipped is {tt_s / old_s:.2f}x",
+        ),
         ("train s/epoch: BPR-MF baseline (2 threads)", f"{bpr_s:.3f}", f"two-tower is {tt_s / bpr_s:.1f}x"),
     ]
 

@@ -67,6 +67,10 @@ def tiny_config(**changes):
         lr=5e-3,
         text_dim=16,
         dropout=0.1,
+        # the shipped history options (configs/two_tower.yaml), so serving is tested with them
+        user_residual=True,
+        history_dropout=0.7,
+        mask_seen="input",
     )
     return TwoTowerConfig(**{**base, **changes})
 

@@ -7,6 +7,12 @@ history of a user is the mean of per-item history vectors (a separate id table p
 the item's content). Both outputs are L2-normalised; the score is their dot product divided by a
 temperature. During training the target item is removed from its own user's pooled history, so the
 tower cannot see the answer.
+
+Options (all off by default, so checkpoints saved before they existed load unchanged):
+``pool_alpha`` pools ``sum / |H|^alpha`` instead of the mean (alpha = 1); ``user_residual`` adds the
+pooled history to the MLP output, a direct item-to-item path (FISM-like: the score then contains
+``<item, mean of history vectors>``) that the MLP only corrects. The model stays a dot product of one
+user vector and one item vector, so it is served from the ANN index like before.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ class TwoTower(nn.Module):
         use_user_id: bool = True,
         use_history: bool = True,
         use_user_features: bool = True,
+        pool_alpha: float = 1.0,
+        user_residual: bool = False,
     ) -> None:
         super().__init__()
         if content.shape != (shape.n_items, shape.content_dim):
@@ -62,6 +70,7 @@ class TwoTower(nn.Module):
         self.shape, self.dim, self.temperature = shape, dim, temperature
         self.use_item_id, self.use_user_id = use_item_id, use_user_id
         self.use_history, self.use_user_features = use_history, use_user_features
+        self.pool_alpha, self.user_residual = pool_alpha, user_residual
         self.register_buffer("content", torch.as_tensor(content, dtype=torch.float32), persistent=False)
         self.has_content = shape.content_dim > 0
         if self.has_content:
@@ -106,12 +115,17 @@ class TwoTower(nn.Module):
         parts = []
         uid = self.user_id(users)
         parts.append(uid if self.use_user_id else torch.zeros_like(uid))
-        pooled = hist_sum / hist_count.clamp(min=1.0).unsqueeze(-1)
-        parts.append(pooled if self.use_history else torch.zeros_like(pooled))
+        pooled = hist_sum / hist_count.clamp(min=1.0).pow(self.pool_alpha).unsqueeze(-1)
+        if not self.use_history:
+            pooled = torch.zeros_like(pooled)
+        parts.append(pooled)
         for name in self.feature_names:
             f = self.feature_emb[name](getattr(self, f"feat_{name}")[users])
             parts.append(f if self.use_user_features else torch.zeros_like(f))
-        return nn.functional.normalize(self.user_mlp(torch.cat(parts, dim=-1)), dim=-1)
+        out = self.user_mlp(torch.cat(parts, dim=-1))
+        if self.user_residual:
+            out = out + pooled
+        return nn.functional.normalize(out, dim=-1)
 
     def users_from_history(self, users: np.ndarray, history: sp.csr_matrix) -> torch.Tensor:
         """User embeddings for ``users`` whose history rows are ``history`` (inference)."""

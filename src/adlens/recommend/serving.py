@@ -104,13 +104,17 @@ class Recommender:
         """The user tower's vector for known user ``u`` over history (+ ``extra_items``)."""
         m = self.model
         items = np.unique(np.concatenate([self.history(u)[0], np.asarray(extra_items, dtype=np.int64)]))
-        pooled = self.history_vectors[items].sum(axis=0) / max(float(len(items)), 1.0)
+        pooled = self.history_vectors[items].sum(axis=0) / max(float(len(items)), 1.0) ** m.pool_alpha
+        if not m.use_history:
+            pooled = np.zeros_like(pooled)
         parts = [self._uid[u] if m.use_user_id else np.zeros(self._uid.shape[1], np.float32)]
-        parts.append(pooled if m.use_history else np.zeros_like(pooled))
+        parts.append(pooled)
         for table, codes in self._feat:
             parts.append(table[codes[u]] if m.use_user_features else np.zeros(table.shape[1], np.float32))
         hidden = np.maximum(np.concatenate(parts) @ self._w1 + self._b1, 0.0)
         vec = hidden @ self._w2 + self._b2
+        if m.user_residual:
+            vec = vec + pooled
         return (vec / max(float(np.linalg.norm(vec)), 1e-12)).astype(np.float32)
 
     @staticmethod

@@ -8,6 +8,10 @@ Losses (``loss`` in the config):
 * ``bpr``: ``-log sigmoid(s(u, i) - s(u, j))`` with one uniform negative per positive.
 * ``full``: softmax over the whole catalogue (cheap at MovieLens scale; a reference point).
 
+History options: every example sees the user's training items minus its target (leave-one-out);
+``history_dropout`` also drops each other item with that probability (denoising, as in Mult-DAE), and
+``mask_seen`` keeps known positives out of the negatives (``input``: the items the tower saw).
+
 Early stopping watches ``valid_metric`` on a validation task carved from the training data; the test
 split is never touched here. Seeds make runs repeatable on one machine and torch version.
 """
@@ -31,6 +35,10 @@ from adlens.recommend.model import TowerShape, TwoTower, _sparse_tensor
 from adlens.recommend.stopping import EarlyStopper, seed_everything
 
 LOSSES = ("inbatch", "bpr", "full")
+MASKS = ("none", "input", "all")
+"""``mask_seen``: which of a user's known positives are kept out of the negatives of the softmax:
+none; ``input`` (the history items the user tower saw for this example); ``all`` (every training item
+of the user except the target)."""
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("configs") / "two_tower.yaml"
 
 
@@ -60,6 +68,10 @@ class TwoTowerConfig:
     use_user_id: bool = True
     use_history: bool = True
     use_user_features: bool = True
+    pool_alpha: float = 1.0
+    user_residual: bool = False
+    history_dropout: float = 0.0
+    mask_seen: str = "none"
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -69,6 +81,10 @@ class TwoTowerConfig:
                 raise InvalidInput(f"{name} must be >= 1")
         if not 0.0 <= self.dropout < 1.0 or self.lr <= 0 or self.temperature <= 0:
             raise InvalidInput("dropout must be in [0, 1), lr and temperature > 0")
+        if self.mask_seen not in MASKS:
+            raise InvalidInput(f"mask_seen must be one of {', '.join(MASKS)}, got {self.mask_seen!r}")
+        if not 0.0 <= self.history_dropout < 1.0 or not 0.0 <= self.pool_alpha <= 1.0:
+            raise InvalidInput("history_dropout must be in [0, 1) and pool_alpha in [0, 1]")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,6 +146,8 @@ def build_model_from_shape(
         use_user_id=config.use_user_id,
         use_history=config.use_history,
         use_user_features=config.use_user_features,
+        pool_alpha=config.pool_alpha,
+        user_residual=config.user_residual,
     )
 
 
@@ -140,10 +158,16 @@ def _loss(
     pos: torch.Tensor,
     log_q: torch.Tensor,
     gen: torch.Generator,
+    seen: torch.Tensor | None = None,
 ) -> torch.Tensor:
+    """The batch loss; ``seen`` (batch x items, bool) marks each user's other positives, which are
+    then not used as negatives (``mask_seen``)."""
     tau = cfg.temperature
     if cfg.loss == "full":
-        return torch.nn.functional.cross_entropy(u @ v_all.T / tau, pos)
+        full = u @ v_all.T / tau
+        if seen is not None:
+            full = full.masked_fill(seen, float("-inf"))
+        return torch.nn.functional.cross_entropy(full, pos)
     if cfg.loss == "bpr":
         neg = torch.randint(0, v_all.shape[0], pos.shape, generator=gen)
         diff = ((u * v_all[pos]).sum(-1) - (u * v_all[neg]).sum(-1)) / tau
@@ -153,8 +177,27 @@ def _loss(
         logits = logits - log_q[pos].unsqueeze(0)
     same = pos.unsqueeze(0) == pos.unsqueeze(1)
     same.fill_diagonal_(False)
+    if seen is not None:
+        same = same | seen[:, pos]
+        same.fill_diagonal_(False)
     logits = logits.masked_fill(same, float("-inf"))
     return torch.nn.functional.cross_entropy(logits, torch.arange(len(pos)))
+
+
+def batch_history(
+    train: sp.csr_matrix, users: np.ndarray, targets: np.ndarray, dropout: float, rng: np.random.Generator
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """``(rows, kept)`` for a batch of (user, target) pairs: the users' full training rows, and the
+    history each example sees: the row without its target (leave-one-out) and with every other item
+    dropped with probability ``dropout`` (denoising; the kept items are averaged, so no rescaling)."""
+    rows = train[users]
+    row_of = np.repeat(np.arange(len(users)), np.diff(rows.indptr))
+    keep = rows.indices != targets[row_of]
+    if dropout > 0.0:
+        keep &= rng.random(len(keep)) >= dropout
+    kept = sp.csr_matrix((rows.data * keep, rows.indices.copy(), rows.indptr.copy()), shape=rows.shape)
+    kept.eliminate_zeros()
+    return rows, kept
 
 
 def train_two_tower(
@@ -179,6 +222,7 @@ def train_two_tower(
     seed_everything(config.seed)
     model = build_model(ds, content, config)
     gen = torch.Generator().manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     train = train.tocsr()
     coo = train.tocoo()
@@ -200,9 +244,19 @@ def train_two_tower(
             idx = perm[s : s + config.batch_size]
             bu, bi = users_t[idx], items_t[idx]
             h = model.history_vectors()
-            sums = torch.sparse.mm(hist, h)[bu] - h[bi]  # leave the target out of its own history
-            u = model.user_vectors(bu, sums, counts[bu] - 1.0)
-            loss = _loss(config, u, model.item_vectors(), bi, log_q, gen)
+            seen: torch.Tensor | None = None
+            if config.history_dropout > 0.0 or config.mask_seen != "none":
+                rows, kept = batch_history(train, bu.numpy(), bi.numpy(), config.history_dropout, rng)
+                sums = torch.sparse.mm(_sparse_tensor(kept), h)
+                n_kept = torch.as_tensor(np.diff(kept.indptr), dtype=torch.float32)
+                u = model.user_vectors(bu, sums, n_kept)
+                if config.mask_seen != "none":
+                    seen = torch.as_tensor((kept if config.mask_seen == "input" else rows).toarray() > 0)
+                    seen[torch.arange(len(bi)), bi] = False
+            else:
+                sums = torch.sparse.mm(hist, h)[bu] - h[bi]  # leave the target out of its own history
+                u = model.user_vectors(bu, sums, counts[bu] - 1.0)
+            loss = _loss(config, u, model.item_vectors(), bi, log_q, gen, seen)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -234,8 +288,10 @@ def train_two_tower(
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "LOSSES",
+    "MASKS",
     "TrainResult",
     "TwoTowerConfig",
+    "batch_history",
     "build_model",
     "build_model_from_shape",
     "train_two_tower",
