@@ -21,8 +21,10 @@ Relevance (precision / recall / F1 per keyword and micro-averaged):
 Slices: *coincidental* = not-relevant pairs whose text contains the keyword as a whole word (where the
 keyword baseline must fail); *unnamed* = relevant pairs that never name the keyword (products, hashtags,
 misspellings). Themes: accuracy on the hand-labelled set ``eval/adclass_theme_labels.tsv`` (labelling rule in
-docs/adclass-classifiers.md), split 40/20/40 by a hash of its id; the head is fitted on the train part plus
-the theme examples, its temperature on dev, and reported on test. The llm runs on a seeded subsample of
+docs/adclass-classifiers.md), split 40/20/40 by a hash of its id; two heads (MiniLM embedding, optionally +
+a TF-IDF view; C and the view chosen on dev, temperature on dev) are reported on test: one fitted on the
+train part (tweets + ads) plus the theme examples and our written examples, and the shippable one (CC0 ad
+labels of the train part + the examples only), which ``--save-model`` writes to package data. The llm runs on a seeded subsample of
 the test pairs (``--llm-n`` per dataset) because the 270M model needs seconds per ad on 2 shared cores.
 """
 
@@ -44,8 +46,10 @@ import pandas as pd
 from adlens.adclass.classifiers import Ad, FastClassifier, ThemeSet, profile_for
 from adlens.adclass.classifiers.calibration import expected_calibration_error
 from adlens.adclass.classifiers.evidence import keyword_match
+from adlens.adclass.classifiers.fast import EMBED_CHARS
 from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
 from adlens.adclass.classifiers.relevance import RelevanceModel
+from adlens.adclass.classifiers.written import written_examples
 
 SEED = 13
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,59 +368,52 @@ def main() -> None:
         ece = expected_calibration_error(np.maximum(p, 1 - p), (p >= 0.5) == yt)
         log(f"{name}: test ECE of relevance confidence {ece:.3f}")
 
-    # ---- themes: head on train labels + theme examples, temperature on dev, report test
+    # ---- themes: heads fitted on train (+ theme examples + our written examples), chosen on dev, test once
     classes = head_themes(themes)
     tr, dv, te = (labels[labels["split"] == s] for s in ("train", "dev", "test"))
-    ex = [(e, n) for n in classes for e in themes.get(n).examples]
-    x_tr = emb.embed(list(tr["text"]) + [e for e, _ in ex])
-    y_tr = list(tr["theme"]) + [n for _, n in ex]
-    x_dv, x_te = emb.embed(list(dv["text"])), emb.embed(list(te["text"]))
-    best_head = None
-    t_tr = list(tr["text"]) + [e for e, _ in ex]
+    ex = [(e, n) for n in classes for e in themes.get(n).examples] + written_examples(classes)
     t_dv, t_te = list(dv["text"]), list(te["text"])
-    for style in (False, True):
-        for c in (0.5, 2.0, 8.0, 32.0):
-            h = LinearHead.fit(
-                x_tr,
-                y_tr,
-                classes,
-                c=c,
-                calib=(x_dv, t_dv and list(dv["theme"])),
-                seed=SEED,
-                texts=t_tr if style else None,
-                calib_texts=t_dv if style else None,
-            )
-            acc = float(
-                np.mean(np.array(classes)[h.predict_proba(x_dv, t_dv).argmax(1)] == dv["theme"].to_numpy())
-            )
-            log(f"head style={style} C={c}: dev accuracy {acc:.3f}")
-            if best_head is None or acc > best_head[0]:
-                best_head = (acc, h, c)
-    assert best_head is not None
-    head = best_head[1]
-    log(
-        f"theme head: dev accuracy {best_head[0]:.3f} (C={best_head[2]}, style={head.style}), temperature {head.temperature:.3f}"
+    x_dv, x_te = emb.embed([t[:EMBED_CHARS] for t in t_dv]), emb.embed([t[:EMBED_CHARS] for t in t_te])
+
+    def choose_head(texts: list[str], ys: list[str], what: str) -> tuple[float, LinearHead]:
+        """Fit the head grid (C x lexical view) on ``texts``, keep the best dev accuracy."""
+        x = emb.embed([t[:EMBED_CHARS] for t in texts])
+        best_: tuple[float, LinearHead] | None = None
+        for lexical in (False, True):
+            for c in (0.5, 2.0, 8.0, 32.0):
+                h = LinearHead.fit(
+                    x, ys, classes, c=c, calib=(x_dv, list(dv["theme"])), seed=SEED,
+                    texts=texts, calib_texts=t_dv, style=False, lexical=lexical,
+                )  # fmt: skip
+                acc = float(np.mean(np.array(classes)[h.predict_proba(x_dv, t_dv).argmax(1)] == dv["theme"]))
+                log(f"{what} head lexical={lexical} C={c}: dev accuracy {acc:.3f}")
+                if best_ is None or acc > best_[0]:
+                    best_ = (acc, h)
+        assert best_ is not None
+        return best_
+
+    dev_acc, head = choose_head(
+        list(tr["text"]) + [e for e, _ in ex], list(tr["theme"]) + [n for _, n in ex], "labels"
     )
-    # a head we may ship: CC0 ad labels (train) + the theme examples only, no tweets
+    log(f"theme head (train labels): dev {dev_acc:.3f}, {head.meta}, temperature {head.temperature:.3f}")
+    # the head we ship: CC0 ad labels (train) + theme examples + our written examples, no tweets
     ads_tr = tr[tr["source"] == "ads"]
-    x_ship = emb.embed(list(ads_tr["text"]) + [e for e, _ in ex])
-    ship_head = LinearHead.fit(
-        x_ship,
-        list(ads_tr["theme"]) + [n for _, n in ex],
-        classes,
-        c=best_head[2],
-        calib=(x_dv, list(dv["theme"])),
-        seed=SEED,
+    ship_dev, ship_head = choose_head(
+        list(ads_tr["text"]) + [e for e, _ in ex], list(ads_tr["theme"]) + [n for _, n in ex], "shippable"
     )
+    log(f"shipped head: dev {ship_dev:.3f}, {ship_head.meta}, temperature {ship_head.temperature:.3f}")
     if args.save_model:
         path = ROOT / "src" / "adlens" / "adclass" / "data" / "theme_head.json"
-        ship_head.meta.update({"fit": "ads train labels + theme examples", "themes_version": themes.version})
+        ship_head.meta.update(
+            {"fit": "ads train labels + theme examples + written examples", "themes_version": themes.version}
+        )
         ship_head.save(path, themes.version)
         log(f"saved {path}")
     gold_t = te["theme"].to_numpy()
     desc = description_baseline(themes, emb)
     proto = PrototypeHead(themes, emb)
     probs_head = head.predict_proba(x_te, t_te)
+    probs_ship = ship_head.predict_proba(x_te, t_te)
     theme_acc = {
         "nearest theme description (baseline)": float(
             np.mean(np.array(classes)[(x_te @ desc.T).argmax(1)] == gold_t)
@@ -424,18 +421,35 @@ def main() -> None:
         "prototypes: description + examples (zero-shot fallback)": float(
             np.mean(np.array(classes)[proto.predict_proba(x_te).argmax(1)] == gold_t)
         ),
-        "head shipped in the package (ads labels + theme examples)": float(
-            np.mean(np.array(classes)[ship_head.predict_proba(x_te).argmax(1)] == gold_t)
+        "head shipped in the package (CC0 ad labels + theme and written examples)": float(
+            np.mean(np.array(classes)[probs_ship.argmax(1)] == gold_t)
         ),
-        "fast head (linear, calibrated)": float(np.mean(np.array(classes)[probs_head.argmax(1)] == gold_t)),
+        "head trained on the train split (tweets + ads, + examples; = your own labels)": float(
+            np.mean(np.array(classes)[probs_head.argmax(1)] == gold_t)
+        ),
     }
+    for src in ("ads", "tweets"):
+        m = (te["source"] == src).to_numpy()
+        for name, probs in (("shipped head", probs_ship), ("train-split head", probs_head)):
+            theme_acc[f"{name}, {src} only (n={m.sum()})"] = float(
+                np.mean(np.array(classes)[probs[m].argmax(1)] == gold_t[m])
+            )
     conf = probs_head.max(1)
     head_ece = expected_calibration_error(conf, np.array(classes)[probs_head.argmax(1)] == gold_t)
+    ship_ece = expected_calibration_error(
+        probs_ship.max(1), np.array(classes)[probs_ship.argmax(1)] == gold_t
+    )
     final = FastClassifier(emb, themes, relevance=models["fast (fit: ads train, shipped)"], head=head)
     items_te = [(k, Ad(f"th{i}", t)) for i, (k, t) in enumerate(zip(te["keyword"], te["text"], strict=True))]
     fast_te = fast_predict(final, items_te)
-    theme_acc["fast end-to-end (relevance + head, with keyword)"] = float(
+    theme_acc["fast end-to-end (relevance + train-split head, with keyword)"] = float(
         np.mean([p.theme == g for p, g in zip(fast_te, gold_t, strict=True)])
+    )
+    shipped_fast = FastClassifier(
+        emb, themes, relevance=models["fast (fit: ads train, shipped)"], head=ship_head
+    )
+    theme_acc["fast end-to-end (relevance + shipped head, with keyword)"] = float(
+        np.mean([p.theme == g for p, g in zip(fast_predict(shipped_fast, items_te), gold_t, strict=True)])
     )
 
     # ---- llm and ensemble (subsamples)
@@ -452,7 +466,7 @@ def main() -> None:
     )
     for line in relevance_table(test, preds):
         print(line)
-    names = [n for n in preds if not n.startswith("llm") and not n.startswith("ensemble")]
+    names = [n for n in preds if not n.startswith(("llm", "ensemble")) and "subsample" not in n]
     for line in per_keyword(test, preds, names):
         print(line)
     print(f"\n### themes — hand-labelled test ({len(te)} items; train {len(tr)}, dev {len(dv)})\n")
@@ -460,7 +474,10 @@ def main() -> None:
     for k, v in theme_acc.items():
         print(f"| {k} | {v:.3f} |")
     print(
-        f"\ntheme head: C={best_head[2]}, style cues {head.style}, temperature {head.temperature:.3f}, test ECE {head_ece:.3f}"
+        f"\ntrain-split head (dev {dev_acc:.3f}): C={head.meta.get('C')}, lexical {head.meta.get('lexical')}, "
+        f"temperature {head.temperature:.3f}, test ECE {head_ece:.3f}; shipped head (dev {ship_dev:.3f}): "
+        f"C={ship_head.meta.get('C')}, lexical {ship_head.meta.get('lexical')}, temperature "
+        f"{ship_head.temperature:.3f}, test ECE {ship_ece:.3f}"
     )
     for name, m in models.items():
         print(

@@ -236,10 +236,10 @@ async def put_keyword(keyword: str, body: ProfileRequest, runtime: Runtime = Dep
 
 
 @router.get("/adclass/themes")
-async def themes() -> Any:
-    from adlens.adclass.classifiers import ThemeSet
+async def themes(runtime: Runtime = Depends(get_runtime)) -> Any:
+    from adlens.adclass.deployment import configured_themes
 
-    ts = ThemeSet.default()
+    ts = configured_themes(runtime.settings)
     return {
         "version": ts.version,
         "themes": [{"name": t.name, "description": t.description} for t in ts.themes],

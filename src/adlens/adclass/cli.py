@@ -158,7 +158,7 @@ def _review(runtime: Any, keyword: str, author: str, limit: int, include_labelle
 
     repo = repository(runtime)
     kw = repo.get_keyword(keyword)
-    names = theme_names()
+    names = theme_names(runtime)
     rows = [
         r
         for r in repo.results(kw["id"], classified_only=True, limit=None)

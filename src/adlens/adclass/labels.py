@@ -18,10 +18,11 @@ from adlens.errors import InvalidInput
 MAX_AUTHOR_CHARS = 200
 
 
-def theme_names() -> list[str]:
-    from adlens.adclass.classifiers import ThemeSet
+def theme_names(runtime: Any = None) -> list[str]:
+    """The configured theme names (the deployment's themes file, else the packaged themes)."""
+    from adlens.adclass.deployment import configured_themes
 
-    return list(ThemeSet.default().names)
+    return list(configured_themes(getattr(runtime, "settings", None)).names)
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -57,7 +58,7 @@ def add_label(
     if is_relevant is None and not theme:
         raise InvalidInput("a label needs is_relevant, theme or both")
     if theme:
-        names = theme_names()
+        names = theme_names(runtime)
         if theme not in names:
             raise InvalidInput(f"unknown theme {theme!r}; themes: {', '.join(names)}")
     row = {
@@ -115,14 +116,15 @@ def training_examples(repo: AdRepository, keyword: str | None = None) -> list[tu
 
 def retrain(runtime: Any, keyword: str | None = None) -> dict[str, Any]:
     """Train the theme head on stored labels (all keywords, or one); the next run uses the new version."""
-    from adlens.adclass.classifiers import ThemeSet, train_head
+    from adlens.adclass.classifiers import train_head
+    from adlens.adclass.deployment import configured_themes
 
     repo = repository(runtime)
     examples = training_examples(repo, keyword)
     if not examples:
         raise InvalidInput("no labels with a theme yet: review some predictions first")
     path = head_path(runtime.settings)
-    metrics = train_head(examples, runtime, ThemeSet.default(), path)
+    metrics = train_head(examples, runtime, configured_themes(runtime.settings), path)
     forget_classifiers(runtime)
     return {"keyword": keyword, "labels_used": len(examples), "head": str(path), "metrics": metrics}
 

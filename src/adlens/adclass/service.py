@@ -59,8 +59,15 @@ def load_classifier(runtime: Any, backend: str = "fast") -> Any:
     path = head_path(runtime.settings)
 
     def build() -> Any:
+        from adlens.adclass.classifiers.head import LinearHead
+        from adlens.adclass.deployment import configured_themes
+
+        themes = configured_themes(runtime.settings)
+        usable = path.is_file() and LinearHead.matches(path, themes)
+        if path.is_file() and not usable:
+            log.warning("ignoring %s: it was trained for other themes (retrain to replace it)", path)
         try:
-            return get_classifier(backend, runtime, head_path=path if path.is_file() else None)
+            return get_classifier(backend, runtime, themes, head_path=path if usable else None)
         except AdlensError:
             raise
         except Exception as exc:  # a model that fails to load is a clear 503, not a traceback
@@ -89,12 +96,16 @@ def profile_overrides(kw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def stored_version(classifier_version: str, overrides: dict[str, Any]) -> str:
-    """The version results are keyed by: the classifier's, plus a digest of the keyword's own profile."""
+def stored_version(classifier_version: str, overrides: dict[str, Any], brands: str | None = None) -> str:
+    """The version results are keyed by: the classifier's, plus a digest of the keyword's own profile
+    and of the deployment's brands file (``brands``, when one is configured)."""
+    version = classifier_version
+    if brands:
+        version += f"+brands-{brands}"
     if not overrides:
-        return classifier_version
+        return version
     digest = hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{classifier_version}+profile-{digest}"
+    return f"{version}+profile-{digest}"
 
 
 def _to_ad(row: dict[str, Any]) -> Any:
@@ -138,7 +149,9 @@ def classify_keyword(
 
     overrides = profile_overrides(kw)
     brand = profile_for(kw["keyword"], runtime, overrides)
-    version = stored_version(str(clf.version), overrides)
+    from adlens.adclass.deployment import brands_digest
+
+    version = stored_version(str(clf.version), overrides, brands_digest(runtime.settings))
     total_ads = repo.count_ads(kw["id"])
     already = repo.count_classified(kw["id"], version)
     todo = total_ads - already if limit is None else min(limit, total_ads - already)

@@ -38,11 +38,16 @@ def get_classifier(
 ) -> Classifier:
     """The classifier called ``name`` over ``runtime``'s embedder (and llm for ``llm``/``ensemble``).
 
-    Raises ``InvalidInput`` for an unknown name and ``Unavailable`` when the llm cannot be loaded.
+    Without ``themes``, the deployment's theme set (``settings.adclass_themes_path``) or the packaged one.
+    Raises ``InvalidInput`` for an unknown name and ``Unavailable`` when the llm cannot be loaded (or a
+    configured themes file cannot be used).
     """
     if name not in BACKENDS:
         raise InvalidInput(f"unknown classifier {name!r}; use one of: {', '.join(BACKENDS)}")
-    themes = themes or ThemeSet.default()
+    if themes is None:
+        from adlens.adclass.deployment import configured_themes
+
+        themes = configured_themes(getattr(runtime, "settings", None))
     fast = FastClassifier(runtime.text_embedder, themes, head_path)
     if name == "fast":
         return fast

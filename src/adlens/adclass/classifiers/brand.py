@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -16,15 +17,38 @@ _LIST_FIELDS = ("aliases", "handles", "products", "negatives")
 
 
 @lru_cache(maxsize=1)
-def brand_knowledge() -> dict[str, dict[str, Any]]:
-    """The built-in brand knowledge, keyed by lower-case keyword."""
+def _packaged() -> dict[str, dict[str, Any]]:
     text = resources.files("adlens.adclass").joinpath("data/brands.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
     return {str(k).lower(): v for k, v in data.items() if isinstance(v, dict)}
 
 
-def _lookup(keyword: str) -> dict[str, Any]:
-    known = brand_knowledge()
+@lru_cache(maxsize=8)
+def _merged(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
+    from adlens.adclass.deployment import merge_brands, read_brands
+
+    return merge_brands(_packaged(), read_brands(Path(path)))
+
+
+def brand_knowledge(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The built-in brand knowledge keyed by lower-case keyword, with a deployment's file merged over it.
+
+    ``path`` (``settings.adclass_brands_path``) adds aliases, handles, products and negatives to the
+    built-in entries and replaces their description; a missing or malformed file raises ``Misconfigured``.
+    """
+    if path is None:
+        return _packaged()
+    from adlens.adclass.deployment import BRANDS_ENV, Misconfigured
+
+    try:
+        st = Path(path).stat()
+    except OSError as exc:
+        raise Misconfigured(f"{BRANDS_ENV}: brands file {path} does not exist") from exc
+    return _merged(str(path), st.st_mtime_ns, st.st_size)
+
+
+def _lookup(keyword: str, path: Path | None = None) -> dict[str, Any]:
+    known = brand_knowledge(path)
     key = keyword.strip().lower()
     if key in known:
         return known[key]
@@ -40,14 +64,17 @@ def profile_for(keyword: str, runtime: Any = None, overrides: dict[str, Any] | N
 
     ``overrides`` (e.g. stored per keyword by the service) may set ``aliases``, ``handles``, ``products``,
     ``negatives`` (lists, added to the built-in ones) and ``description`` (replaces it). ``runtime`` is
-    accepted for symmetry with the other factories and is not needed today.
+    used for its settings: ``adclass_brands_path`` merges a deployment's brand knowledge over the
+    built-in one.
     """
     if not isinstance(keyword, str) or not keyword.strip():
         raise InvalidInput("keyword must be a non-empty string")
     keyword = " ".join(keyword.split())
     if len(keyword) > 100:
         raise InvalidInput("keyword must be at most 100 characters")
-    entry = _lookup(keyword)
+    from adlens.adclass.deployment import brands_path
+
+    entry = _lookup(keyword, brands_path(getattr(runtime, "settings", None)))
     overrides = overrides or {}
     for key in overrides:
         if key not in (*_LIST_FIELDS, "description"):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from adlens.adclass.classifiers.calibration import fit_temperature, softmax
+from adlens.adclass.classifiers.lexical import Lexical, decode_floats, encode_floats
 from adlens.adclass.classifiers.style import style_features
 from adlens.adclass.classifiers.themes import UNRELATED, ThemeSet
 from adlens.errors import InvalidInput
@@ -51,7 +52,11 @@ class PrototypeHead:
 
 
 class LinearHead:
-    """Multinomial logistic regression on embeddings with a temperature fitted on held-out data."""
+    """Multinomial logistic regression on embeddings with a temperature fitted on held-out data.
+
+    Optionally also on the style cues of :mod:`.style` and on a TF-IDF view of the text
+    (:mod:`.lexical`); both need the texts next to their embeddings.
+    """
 
     kind = "linear"
 
@@ -62,8 +67,12 @@ class LinearHead:
         intercept: np.ndarray,
         temperature: float,
         meta: dict[str, Any],
+        lexical: Lexical | None = None,
+        lex_coef: np.ndarray | None = None,
     ):
         self.classes = list(classes)
+        self.lexical = lexical
+        self.lex_coef = None if lex_coef is None else np.asarray(lex_coef, dtype=np.float32)
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float32)
         self.temperature = float(temperature)
@@ -84,7 +93,12 @@ class LinearHead:
         return np.hstack([x, style_features(texts)])
 
     def logits(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        return self.inputs(vectors, texts) @ self.coef.T + self.intercept
+        out = self.inputs(vectors, texts) @ self.coef.T + self.intercept
+        if self.lexical is not None and self.lex_coef is not None:
+            if texts is None:
+                raise InvalidInput("this theme head needs the texts as well as their embeddings")
+            out = out + np.asarray(self.lexical.transform(list(texts)) @ self.lex_coef.T)
+        return np.asarray(out, dtype=np.float32)
 
     def predict_proba(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         return softmax(self.logits(vectors, texts) / self.temperature)
@@ -101,11 +115,15 @@ class LinearHead:
         seed: int = 0,
         texts: Sequence[str] | None = None,
         calib_texts: Sequence[str] | None = None,
+        style: bool | None = None,
+        lexical: bool = False,
     ) -> LinearHead:
         """Fit on ``vectors``/``labels``; fit the temperature on ``calib`` (a dev split) if given.
 
-        With ``texts`` the head also reads the style cues of :mod:`.style` (then ``calib_texts`` too).
+        With ``texts`` the head also reads the style cues of :mod:`.style` (unless ``style`` is false)
+        and, with ``lexical``, a TF-IDF view fitted on ``texts``; then ``calib_texts`` are needed too.
         """
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression
 
         unknown = sorted(set(labels) - set(classes))
@@ -115,19 +133,30 @@ class LinearHead:
         if len(present) < 2:
             raise InvalidInput("training a theme head needs examples of at least two themes")
         y = np.array([present.index(label) for label in labels])
-        model = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-        style = texts is not None
+        model = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+        style = texts is not None if style is None else style
+        if (style or lexical) and texts is None:
+            raise InvalidInput("style cues and lexical features need the training texts")
         x = np.asarray(vectors, dtype=np.float32)
-        if texts is not None:
+        if style and texts is not None:
             x = np.hstack([x, style_features(texts)])
-        model.fit(x, y)
+        lex = Lexical.fit(texts) if lexical and texts is not None else None
+        if lex is not None and texts is not None:
+            model.fit(hstack([csr_matrix(x), lex.transform(list(texts))]).tocsr(), y)
+        else:
+            model.fit(x, y)
+        dense = x.shape[1]
         # themes without examples get a very low logit so they are never predicted
-        coef = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
+        coef = np.zeros((len(classes), dense), dtype=np.float32)
+        lex_coef = np.zeros((len(classes), lex.size), dtype=np.float32) if lex is not None else None
         intercept = np.full(len(classes), -30.0, dtype=np.float32)
         for i, name in enumerate(present):
-            coef[classes.index(name)] = model.coef_[i]
+            coef[classes.index(name)] = model.coef_[i][:dense]
+            if lex_coef is not None:
+                lex_coef[classes.index(name)] = model.coef_[i][dense:]
             intercept[classes.index(name)] = model.intercept_[i]
-        head = cls(classes, coef, intercept, 1.0, {"n_train": len(labels), "C": c, "style": style})
+        meta = {"n_train": len(labels), "C": c, "style": style, "lexical": lex is not None}
+        head = cls(classes, coef, intercept, 1.0, meta, lex, lex_coef)
         if calib is not None and len(calib[1]) >= 10:
             cal_y = np.array([classes.index(label) for label in calib[1] if label in classes])
             cal_x = np.asarray(calib[0], dtype=np.float32)[
@@ -149,6 +178,8 @@ class LinearHead:
             "temperature": self.temperature,
             "meta": self.meta,
         }
+        if self.lexical is not None and self.lex_coef is not None:
+            payload["lexical"] = {**self.lexical.to_dict(), "coef": encode_floats(self.lex_coef)}
         text = json.dumps(payload)
         import hashlib
 
@@ -163,6 +194,15 @@ class LinearHead:
         self.meta = payload["meta"]
         self.version = f"head-{self.meta['digest']}"
 
+    @staticmethod
+    def matches(path: Path, themes: ThemeSet) -> bool:
+        """Whether the head file at ``path`` was trained for exactly the themes of ``themes``."""
+        try:
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True  # let ``load`` report the unreadable file
+        return not isinstance(payload, dict) or payload.get("classes") == head_themes(themes)
+
     @classmethod
     def load(cls, path: Path, themes: ThemeSet) -> LinearHead:
         try:
@@ -175,12 +215,18 @@ class LinearHead:
             raise InvalidInput(f"theme head {path} has an unknown format")
         if payload.get("classes") != head_themes(themes):
             raise InvalidInput(f"theme head {path} was trained for other themes; retrain it")
+        lex, lex_coef = None, None
+        if isinstance(payload.get("lexical"), dict):
+            lex = Lexical.from_dict(payload["lexical"])
+            lex_coef = decode_floats(payload["lexical"]["coef"], (len(payload["classes"]), lex.size))
         return cls(
             payload["classes"],
             np.array(payload["coef"]),
             np.array(payload["intercept"]),
             payload["temperature"],
             payload["meta"],
+            lex,
+            lex_coef,
         )
 
 

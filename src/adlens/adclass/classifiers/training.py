@@ -9,9 +9,17 @@ from typing import Any
 import numpy as np
 
 from adlens.adclass.classifiers.base import MAX_AD_CHARS
+from adlens.adclass.classifiers.fast import EMBED_CHARS
 from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
 from adlens.adclass.classifiers.themes import ThemeSet
+from adlens.adclass.classifiers.written import written_examples
 from adlens.errors import InvalidInput
+
+# The head recipe chosen on the dev split of the hand-labelled theme set: logistic regression on the
+# MiniLM embedding + a TF-IDF view of the text (eval/adclass_theme_models.py: +6 points on dev and in
+# cross-validation over the embedding alone), L2 strength C (eval/adclass.py, train labels + examples).
+HEAD_C = 2.0
+HEAD_LEXICAL = True
 
 
 def train_head(
@@ -26,7 +34,8 @@ def train_head(
     """Fit a linear theme head and save it atomically at ``out_path``; return its metrics.
 
     Examples labelled ``Unrelated`` are ignored (relevance decides that). The theme set's own examples
-    are added to the training data unless ``include_theme_examples`` is false. A stratified fifth of the
+    and our written examples for the themes of that name (``data/theme_examples.yaml``) are added to the
+    training data unless ``include_theme_examples`` is false. A stratified fifth of the
     labelled examples (when there are at least 20) is held out to fit the temperature and report
     accuracy next to the zero-shot prototypes; the saved head is then refitted on everything with that
     temperature.
@@ -37,7 +46,11 @@ def train_head(
     if unknown:
         raise InvalidInput(f"unknown theme(s) in training examples: {', '.join(unknown[:3])}")
     rows = [(t, label) for t, label in rows if label in classes]
-    extra = [(e, n) for n in classes for e in themes.get(n).examples] if include_theme_examples else []
+    extra = (
+        [(e, n) for n in classes for e in themes.get(n).examples] + written_examples(classes)
+        if include_theme_examples
+        else []
+    )
     if len({label for _, label in rows + extra}) < 2:
         raise InvalidInput("training needs labelled examples of at least two themes")
     embedder = runtime.text_embedder
@@ -46,7 +59,7 @@ def train_head(
     hold = set(order[: len(rows) // 5].tolist()) if len(rows) >= 20 else set()
     train = [rows[i] for i in range(len(rows)) if i not in hold] + extra
     dev = [rows[i] for i in sorted(hold)]
-    x_train = embedder.embed([t for t, _ in train])
+    x_train = embedder.embed([t[:EMBED_CHARS] for t, _ in train])
     metrics: dict[str, Any] = {
         "n_examples": len(rows),
         "n_train": len(train),
@@ -55,7 +68,7 @@ def train_head(
     }
     calib = None
     if dev:
-        x_dev = embedder.embed([t for t, _ in dev])
+        x_dev = embedder.embed([t[:EMBED_CHARS] for t, _ in dev])
         y_dev = [label for _, label in dev]
         calib = (x_dev, y_dev)
         dev_texts = [t for t, _ in dev]
@@ -63,10 +76,13 @@ def train_head(
             x_train,
             [label for _, label in train],
             classes,
+            c=HEAD_C,
             calib=calib,
             seed=seed,
             texts=[t for t, _ in train],
             calib_texts=dev_texts,
+            style=False,
+            lexical=HEAD_LEXICAL,
         )
         proto = PrototypeHead(themes, embedder)
         metrics["dev_accuracy"] = _accuracy(probe.predict_proba(x_dev, dev_texts), y_dev, classes)
@@ -77,7 +93,14 @@ def train_head(
     all_rows = train + dev
     x_all = np.concatenate([x_train, calib[0]]) if calib is not None else x_train
     head = LinearHead.fit(
-        x_all, [label for _, label in all_rows], classes, seed=seed, texts=[t for t, _ in all_rows]
+        x_all,
+        [label for _, label in all_rows],
+        classes,
+        c=HEAD_C,
+        seed=seed,
+        texts=[t for t, _ in all_rows],
+        style=False,
+        lexical=HEAD_LEXICAL,
     )
     head.temperature = temperature
     head.meta.update({"n_examples": len(rows), "themes_version": themes.version})
@@ -93,4 +116,4 @@ def _accuracy(probs: np.ndarray, labels: list[str], classes: list[str]) -> float
     return float(np.mean([p == y for p, y in zip(pred, labels, strict=True)])) if labels else 0.0
 
 
-__all__ = ["train_head"]
+__all__ = ["HEAD_C", "HEAD_LEXICAL", "train_head"]
