@@ -111,7 +111,7 @@ def test_brands_file_merges_over_the_packaged_knowledge(tmp_path: Path) -> None:
     ("field", "name", "text", "message"),
     [
         ("adclass_themes_path", "missing.yaml", None, "does not exist"),
-        ("adclass_themes_path", "bad.yaml", "themes: [unclosed", "not valid YAML"),
+        ("adclass_themes_path", "bad.yaml", "themes: [unclosed", "not valid UTF-8 YAML"),
         ("adclass_themes_path", "empty.yaml", "themes: []", "non-empty list"),
         ("adclass_brands_path", "missing.yaml", None, "does not exist"),
         ("adclass_brands_path", "bad.yaml", "apple: {products: Vision Pro}", "list of strings"),
@@ -133,6 +133,18 @@ def test_a_broken_deployment_file_is_a_clear_503(
         assert client.get("/api/v1/stats/Quenchly").json()["classified"] == 0  # nothing half-stored
         if field == "adclass_themes_path":
             assert client.get("/api/v1/adclass/themes").status_code == 503
+
+
+def test_a_themes_file_that_is_not_utf8_is_a_clear_503(tmp_path: Path) -> None:
+    path = tmp_path / "themes.yaml"
+    path.write_bytes(THEMES.encode("utf-16"))  # a BOM and NUL bytes: not UTF-8
+    settings = Settings(home=tmp_path / "home", adclass_themes_path=path)
+    with pytest.raises(Misconfigured, match="UTF-8"):
+        configured_themes(settings)
+    with TestClient(create_app(settings)) as client:
+        r = client.get("/api/v1/adclass/themes")
+        assert r.status_code == 503, r.text
+        assert "UTF-8" in r.json()["detail"]
 
 
 def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

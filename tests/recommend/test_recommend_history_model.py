@@ -60,14 +60,20 @@ def test_residual_pooling_reaches_the_score_and_is_seeded() -> None:
     b = train_two_tower(ds, ds.csr(), content, SMALL, epochs=3).model
     for (ka, ta), (_, tb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(ta, tb), ka
-    # with the residual path the pooled history moves the user vector even if the MLP output is zero
+    # with the residual path the pooled history (sum / |H|^alpha) is added to the MLP output: with the
+    # MLP reduced to a constant bias, the result depends on both the history and alpha's scale
     with torch.no_grad():
         for p in a.user_mlp.parameters():
             p.zero_()
+        bias = torch.linspace(-1.0, 1.0, a.user_mlp[-1].bias.shape[0])
+        a.user_mlp[-1].bias.copy_(bias)
         h = a.history_vectors()
-        u = a.user_vectors(torch.tensor([0]), h[[1, 2]].sum(0, keepdim=True), torch.tensor([2.0]))
-        expect = torch.nn.functional.normalize(h[[1, 2]].sum(0, keepdim=True) / 2.0**0.5, dim=-1)
+        total = h[[1, 2]].sum(0, keepdim=True)
+        u = a.user_vectors(torch.tensor([0]), total, torch.tensor([2.0]))
+        expect = torch.nn.functional.normalize(bias + total / 2.0**0.5, dim=-1)
+        alpha_one = torch.nn.functional.normalize(bias + total / 2.0, dim=-1)
     assert torch.allclose(u, expect, atol=1e-6)
+    assert not torch.allclose(u, alpha_one, atol=1e-3)  # pool_alpha = 0.5 is really applied
 
 
 def test_new_options_are_validated_and_default_to_the_old_model() -> None:

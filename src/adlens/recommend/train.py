@@ -160,8 +160,9 @@ def _loss(
     gen: torch.Generator,
     seen: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The batch loss; ``seen`` (batch x items, bool) marks each user's other positives, which are
-    then not used as negatives (``mask_seen``)."""
+    """The batch loss; ``seen`` marks each example's other known positives, which are then not used
+    as negatives (``mask_seen``): batch x items for the full softmax, batch x batch (over the batch's
+    positives) for the in-batch one. BPR draws one uniform negative and takes no mask."""
     tau = cfg.temperature
     if cfg.loss == "full":
         full = u @ v_all.T / tau
@@ -178,10 +179,25 @@ def _loss(
     same = pos.unsqueeze(0) == pos.unsqueeze(1)
     same.fill_diagonal_(False)
     if seen is not None:
-        same = same | seen[:, pos]
+        same = same | seen
         same.fill_diagonal_(False)
     logits = logits.masked_fill(same, float("-inf"))
     return torch.nn.functional.cross_entropy(logits, torch.arange(len(pos)))
+
+
+def _seen_mask(src: sp.csr_matrix, targets: torch.Tensor, loss: str) -> torch.Tensor:
+    """Boolean mask of known positives for the softmax, built without a dense float copy: the rows'
+    entries at the batch's positives (in-batch loss: batch x batch) or at every item (full softmax,
+    each example's own target unmasked)."""
+    t = targets.numpy()
+    if loss == "full":
+        seen = torch.zeros(src.shape, dtype=torch.bool)
+        rows = np.repeat(np.arange(src.shape[0]), np.diff(src.indptr))
+        nz = src.data != 0
+        seen[torch.from_numpy(rows[nz]), torch.from_numpy(src.indices[nz].astype(np.int64))] = True
+        seen[torch.arange(len(t)), targets] = False
+        return seen
+    return torch.from_numpy(src[:, t].toarray() != 0)
 
 
 def batch_history(
@@ -250,9 +266,8 @@ def train_two_tower(
                 sums = torch.sparse.mm(_sparse_tensor(kept), h)
                 n_kept = torch.as_tensor(np.diff(kept.indptr), dtype=torch.float32)
                 u = model.user_vectors(bu, sums, n_kept)
-                if config.mask_seen != "none":
-                    seen = torch.as_tensor((kept if config.mask_seen == "input" else rows).toarray() > 0)
-                    seen[torch.arange(len(bi)), bi] = False
+                if config.mask_seen != "none" and config.loss != "bpr":
+                    seen = _seen_mask(kept if config.mask_seen == "input" else rows, bi, config.loss)
             else:
                 sums = torch.sparse.mm(hist, h)[bu] - h[bi]  # leave the target out of its own history
                 u = model.user_vectors(bu, sums, counts[bu] - 1.0)

@@ -77,8 +77,8 @@ class ThemeSet:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise InvalidInput(f"cannot read themes file {path}: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"themes file {path} is not valid YAML: {exc}") from exc
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"themes file {path} is not valid UTF-8 YAML: {exc}") from exc
         return cls.from_mapping(data, source=str(path))
 
     @classmethod
