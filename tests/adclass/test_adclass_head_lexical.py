@@ -69,9 +69,9 @@ def test_lexical_head_saves_loads_and_needs_texts(runtime: Runtime, tmp_path: Pa
     assert not np.allclose(plain.predict_proba(pv), p1)
 
 
-def test_packaged_head_is_lexical_and_separates_clear_cases(runtime: Runtime) -> None:
-    head = packaged_head(THEMES)
-    assert isinstance(head, LinearHead) and head.meta.get("lexical") is True
+def test_packaged_head_separates_clear_cases(runtime: Runtime) -> None:
+    head = packaged_head(THEMES)  # its view (MiniLM, or + TF-IDF) is whatever the ads of dev chose
+    assert isinstance(head, LinearHead) and isinstance(head.meta.get("lexical"), bool)
     assert "written examples" in str(head.meta.get("fit"))
     fast = FastClassifier(runtime.text_embedder, THEMES)
     assert fast.head.version == head.version
