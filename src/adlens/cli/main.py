@@ -151,10 +151,11 @@ def serve(
     settings = get_settings()
     if demo:
         settings.demo = True
+    # what the server binds is what it is: URLs built from settings (demo pages, links) use these
+    settings.host = bind_host = host or settings.host
+    settings.port = bind_port = port or settings.port
     configure_logging(log_level.upper())
     application = create_app(settings)
-    bind_host = host or settings.host
-    bind_port = port or settings.port
     err_console.print(f"adlens {__version__} on http://{bind_host}:{bind_port}/  (API docs: /api/docs)")
     uvicorn.run(application, host=bind_host, port=bind_port, log_level=log_level, access_log=False)
 
