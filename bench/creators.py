@@ -1,21 +1,29 @@
 """Creators benchmark: store ingest, CSV import rate, filtered recall, and HTTP search under load.
 
     .venv/bin/python bench/creators.py --n 100000 --clients 100 --requests 3000
+    # 1M, built once and reused (see docs/creators.md, Performance):
+    .venv/bin/python bench/creators.py --n 1000000 --home /tmp/creators1m --ingest-only
+    .venv/bin/python bench/creators.py --n 1000000 --home /tmp/creators1m --reuse --no-http
+    .venv/bin/python bench/creators.py --n 1000000 --home /tmp/creators1m --reuse --http-only
 
 1. **Store ingest**: ``n`` synthetic creators (text vectors = real MiniLM embeddings of category bios plus
    noise; random photo vectors; metadata for every filter; 1 % with a photo record) upserted through the
-   store seam in batches, then the HNSW indexes are built (``checkpoint``).
+   store seam in batches, then the HNSW index of the ``text`` field is built and persisted (the photo
+   fields are only searched over photo records, by exact scan: the store builds no index for them).
 2. **CSV import** (``import_table``, the real path: parse, validate, embed bios, upsert) of 2,000 rows,
    vs the named baseline "MiniLM embedding of the same texts alone" (the floor of any import).
 3. **Filtered recall**: 300 queries with random filter combinations (followers/engagement ranges,
    category, country, platform, language; from 50 % down to < 0.1 % selectivity): store top-10 vs the
    named baseline **brute-force numpy** (exact, same filters evaluated independently on numpy columns),
-   recall@10 and latency of both.
-4. **HTTP**: a real ``adlens serve`` on loopback; ``POST /api/v1/creators/search`` with filters in
-   the JSON body and in the query text (mode auto = hybrid), closed-loop clients (each sends its next
-   request when the previous answers) at 10 and ``--clients`` concurrency; p50/p90/p99, errors,
-   throughput. Baseline in the same run: ``GET /static/adlens.css`` at the same concurrency (the
-   server's floor for any request). The load generator shares the 2 cores with the server.
+   recall@10 and latency of both; then ``search_creators`` in-process, one thread.
+4. **HTTP**: a real ``adlens serve`` on loopback; ``POST /api/v1/creators/search`` with filters in the
+   JSON body (random per request) and in the query text (32 distinct texts, embedded once in a warm-up;
+   mode auto = hybrid). Load generator: raw asyncio streams over keep-alive connections (uvloop), so it
+   costs ~1-3 % of a core; its CPU share and the server's are reported, with the load average.
+   Phases: closed loop (each client sends its next request as soon as the previous answers) at 10 and
+   ``--clients``; baseline ``GET /static/adlens.css`` closed loop at ``--clients`` (the server's floor
+   for any request); then ``--clients`` users with think time (each waits 0.5-1.5 s between requests,
+   ~``clients`` req/s offered) for ``--duration`` s. The load generator shares the cores with the server.
 """
 
 from __future__ import annotations
@@ -102,8 +110,11 @@ def text_vectors(
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def ingest(rt: Runtime, n: int, batch: int = 2000, *, write: bool = True) -> dict[str, Any]:
-    """Generate (deterministically) and, with ``write``, upsert the synthetic creators."""
+def ingest(
+    rt: Runtime, n: int, batch: int = 2000, *, write: bool = True, index: bool = True
+) -> dict[str, Any]:
+    """Generate (deterministically) and, with ``write``, upsert the synthetic creators
+    (``index``: then build and persist the ANN indexes with ``checkpoint``)."""
     rng = np.random.default_rng(0)
     templates = rt.text_embedder.embed(
         [f"{c} creator sharing {c} content, tips and daily life" for c in CATS]
@@ -171,7 +182,10 @@ def ingest(rt: Runtime, n: int, batch: int = 2000, *, write: bool = True) -> dic
             )
     t_upsert = time.perf_counter() - t0
     t1 = time.perf_counter()
-    if write:
+    if write and index:
+        # the text field is searched under broad filters (ANN); photo fields only over photo records
+        # (1 %): exact scans below exact_scan_threshold, so no index is built for them (lazy)
+        store.build_index(COLLECTION, ["text"])
         store.checkpoint(COLLECTION)
     t_index = time.perf_counter() - t1
     fit(meta["followers"].astype(float), meta["er"]).save(quality_path(rt.settings))
@@ -322,51 +336,128 @@ def payloads(n: int) -> list[dict[str, Any]]:
     return out
 
 
-async def load(url: str, clients: int, requests: int, body: list[dict[str, Any]] | None) -> dict[str, Any]:
-    import httpx
+class _Conn:
+    """One keep-alive HTTP/1.1 connection on raw asyncio streams: a load generator that costs far
+    less CPU per request than an HTTP client library (it shares the 2 cores with the server)."""
 
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.rw: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.rw is None:
+            self.rw = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.rw
+        try:
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split()[1])
+            length = next(
+                int(h.split(":", 1)[1]) for h in lines[1:] if h.lower().startswith("content-length:")
+            )
+            body = await reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        return status, body
+
+    def close(self) -> None:
+        if self.rw is not None:
+            self.rw[1].close()
+            self.rw = None
+
+
+def _raw(body: dict[str, Any] | None, host: str) -> bytes:
+    if body is None:
+        return f"GET /static/adlens.css HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    data = json.dumps(body).encode()
+    return (
+        f"POST /api/v1/creators/search HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    ).encode() + data
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(
+    url: str,
+    clients: int,
+    bodies: list[dict[str, Any]] | None,
+    *,
+    requests: int = 0,
+    think: tuple[float, float] | None = None,
+    duration: float = 60.0,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
+    """``clients`` connections. Closed loop (``think=None``): ``requests`` requests in all, each client
+    sending its next one as soon as the previous answers. With ``think=(lo, hi)``: each client waits a
+    random lo..hi s between requests for ``duration`` s (open-ish load, ~clients / mean think req/s)."""
+    host, port = url.split("//")[1].split(":")
+    raws = [_raw(None, host)] if bodies is None else [_raw(b, host) for b in bodies]
     lat: list[float] = []
-    errors = 0
     kinds: dict[str, int] = {}
-    counter = iter(range(requests))
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    counter = iter(range(requests if think is None else 10**12))
+    rng = random.Random(4)
+    stop = time.perf_counter() + duration
 
-        async def worker() -> None:
-            nonlocal errors
-            for i in counter:
-                t0 = time.perf_counter()
-                try:
-                    if body is None:
-                        r = await client.get("/static/adlens.css")
-                    else:
-                        r = await client.post("/api/v1/creators/search", json=body[i % len(body)])
-                    ok = r.status_code == 200 and (body is None or "results" in r.json())
-                except httpx.HTTPError as e:
-                    ok = False
-                    kinds[type(e).__name__] = kinds.get(type(e).__name__, 0) + 1
-                else:
-                    if not ok:
-                        kinds[f"HTTP {r.status_code}"] = kinds.get(f"HTTP {r.status_code}", 0) + 1
-                lat.append((time.perf_counter() - t0) * 1000)
-                errors += not ok
+    async def worker(w: int) -> None:
+        conn = _Conn(host, int(port))
+        if think is not None:
+            await asyncio.sleep(rng.uniform(0, think[1]))  # users arrive spread out
+        for i in counter:
+            if think is not None and time.perf_counter() >= stop:
+                break
+            t0 = time.perf_counter()
+            try:
+                status, body = await asyncio.wait_for(conn.request(raws[i % len(raws)]), 60)
+                err = None if status == 200 and (bodies is None or b'"results"' in body) else f"HTTP {status}"
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, StopIteration) as e:
+                err = type(e).__name__
+            lat.append((time.perf_counter() - t0) * 1000)
+            if err:
+                kinds[err] = kinds.get(err, 0) + 1
+            if think is not None:
+                await asyncio.sleep(rng.uniform(*think))
+        conn.close()
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        wall = time.perf_counter() - t0
+    c0, s0 = time.process_time(), _cpu_s(server_pid) if server_pid else 0.0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(clients)))
+    wall = time.perf_counter() - t0
+    client_cpu = time.process_time() - c0
+    server_cpu = (_cpu_s(server_pid) - s0) if server_pid else float("nan")
     return {
+        "mode": "closed-loop" if think is None else f"think {think[0]}-{think[1]} s",
         "clients": clients,
         "requests": len(lat),
-        "errors": errors,
+        "errors": sum(kinds.values()),
         "p50": pct(lat, 50),
         "p90": pct(lat, 90),
         "p99": pct(lat, 99),
+        "max": max(lat) if lat else float("nan"),
         "rps": len(lat) / wall,
+        "client_cpu_pct": 100 * client_cpu / wall,
+        "server_cpu_pct": 100 * server_cpu / wall,
         "error_kinds": kinds,
     }
 
 
-def serve_and_load(home: Path, clients: int, requests: int) -> list[tuple[str, dict[str, Any]]]:
+def _run(coro: Any) -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def serve_and_load(
+    home: Path, clients: int, requests: int, duration: float, extra_env: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -384,7 +475,7 @@ def serve_and_load(home: Path, clients: int, requests: int) -> list[tuple[str, d
             "--log-level",
             "warning",
         ],
-        env={**os.environ, "ADLENS_HOME": str(home)},
+        env={**os.environ, "ADLENS_HOME": str(home), **extra_env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -402,17 +493,25 @@ def serve_and_load(home: Path, clients: int, requests: int) -> list[tuple[str, d
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("server did not start: " + (home / "bench-server.log").read_text()[-2000:])
             time.sleep(0.5)
-        body = payloads(400)
+        body = payloads(max(requests, int(duration * clients)))
         t0 = time.perf_counter()
-        first = httpx.post(url + "/api/v1/creators/search", json=body[0], timeout=600)
+        first = httpx.post(url + "/api/v1/creators/search", json=body[0], timeout=900)
         print(
             f"  first search (opens the store, loads MiniLM): {time.perf_counter() - t0:.1f} s, status {first.status_code}",
             flush=True,
         )
-        asyncio.run(load(url, 4, 400, body))  # warm-up: every distinct query text embedded once
+        warm = [{"query": q, "filters": {}, "k": 10} for q in QUERIES]
+        _run(load(url, 4, warm, requests=len(warm) * 2))  # every distinct query text embedded once
         out = []
-        for c, label in ((10, "search"), (clients, "search"), (clients, "health")):
-            r = asyncio.run(load(url, c, requests, None if label == "health" else body))
+        phases: list[tuple[str, int, dict[str, Any]]] = [
+            ("search", 10, {"requests": requests}),
+            ("search", clients, {"requests": requests}),
+            ("static", clients, {"requests": requests}),
+            ("search", clients, {"think": (0.5, 1.5), "duration": duration}),
+        ]
+        for label, c, kw in phases:
+            r = _run(load(url, c, None if label == "static" else body, server_pid=proc.pid, **kw))
+            r["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
             out.append((label, r))
             print(f"  {label} @ {c}: {r}", flush=True)
         return out
@@ -437,51 +536,98 @@ def main() -> None:
     ap.add_argument(
         "--reuse", action="store_true", help="--home already holds the same --n creators: skip the ingest."
     )
+    ap.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="Only write the creators into --home (no index build, no measurements); reuse with --reuse.",
+    )
+    ap.add_argument("--http-only", action="store_true", help="With --reuse: only the HTTP measurements.")
+    ap.add_argument("--no-http", action="store_true", help="Skip the HTTP measurements.")
+    ap.add_argument(
+        "--exact-scan-threshold",
+        type=int,
+        default=None,
+        help="ADLENS_EXACT_SCAN_THRESHOLD for the store (in-process and server); default: the setting's.",
+    )
+    ap.add_argument("--duration", type=float, default=60.0, help="Seconds of the think-time load phase.")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="adlens-bench-creators-"))
-    print(f"home {home}; n = {args.n:,}", flush=True)
-    rt = Runtime(Settings(home=home))
-    data = ingest(rt, args.n, write=not args.reuse)
-    n_records = rt.store.count(COLLECTION)
-    up_s, ix_s = data["upsert_s"], data["index_s"]
-    rc = recall(rt, data)
-    print(f"  recall: {rc}", flush=True)
-    rt.close()
-    del data
-    csv_r = None if args.skip_csv else csv_rate()
-    http = serve_and_load(home, args.clients, args.requests)
+    env = (
+        {}
+        if args.exact_scan_threshold is None
+        else {"ADLENS_EXACT_SCAN_THRESHOLD": str(args.exact_scan_threshold)}
+    )
+    settings = Settings(home=home)
+    if args.exact_scan_threshold is not None:
+        settings.exact_scan_threshold = args.exact_scan_threshold
+    print(f"home {home}; n = {args.n:,}; exact_scan_threshold {settings.exact_scan_threshold:,}", flush=True)
+    rt = Runtime(settings)
+    if args.ingest_only:
+        data = ingest(rt, args.n, index=False)
+        print(
+            f"ingest only: {args.n / data['upsert_s']:,.0f} creators/s ({data['upsert_s']:.0f} s)", flush=True
+        )
+        rt.close()
+        return
+    rc: dict[str, Any] = {}
+    up_s = ix_s = float("nan")
+    if args.http_only:
+        rt.close()
+        n_records = 0
+    else:
+        data = ingest(rt, args.n, write=not args.reuse)
+        t0 = time.perf_counter()
+        n_records = rt.store.count(COLLECTION)
+        print(f"  store open (load rows + persisted index): {time.perf_counter() - t0:.1f} s", flush=True)
+        up_s, ix_s = data["upsert_s"], data["index_s"]
+        rc = recall(rt, data)
+        print(f"  recall: {rc}", flush=True)
+        rt.close()
+        del data
+    csv_r = None if args.skip_csv or args.http_only else csv_rate()
+    http = [] if args.no_http else serve_and_load(home, args.clients, args.requests, args.duration, env)
     print()
     print(f"## Creators benchmark (n = {args.n:,} creators, {n_records:,} records; fields {VECTOR_FIELDS})\n")
     print("| measure | adlens | baseline |")
     print("|---|---|---|")
-    if args.reuse:
-        print(f"| store ingest | reused {n_records:,} records from a previous run | |")
-    else:
+    if rc:
+        if args.reuse:
+            print(f"| store ingest | reused {n_records:,} records from a previous run | |")
+        else:
+            print(
+                f"| store ingest through the seam (upsert, {n_records:,} records) | {args.n / up_s:,.0f} creators/s"
+                f" ({up_s:.0f} s) + HNSW build of the text field {ix_s:.0f} s | |"
+            )
         print(
-            f"| store ingest through the seam (upsert, {n_records:,} records) | {args.n / up_s:,.0f} creators/s"
-            f" ({up_s:.0f} s) + HNSW build {ix_s:.0f} s | |"
+            f"| filtered top-10 recall (300 random filter combos) | {rc['recall']:.4f} | brute-force numpy 1.0 |"
         )
-    print(
-        f"| filtered top-10 recall (300 random filter combos) | {rc['recall']:.4f} | brute-force numpy 1.0 |"
-    )
-    print(
-        f"| filtered top-10 latency p50 / p99 ms (in-process) | {rc['store_p50']:.2f} / {rc['store_p99']:.2f} | numpy {rc['numpy_p50']:.2f} / {rc['numpy_p99']:.2f} |"
-    )
-    print(
-        f"| search_creators in-process, one thread (hybrid, NL + explicit filters) p50 / p99 ms | {rc['svc_p50']:.1f} / {rc['svc_p99']:.1f} | |"
-    )
-    print(f"| filter selectivity min / median | {rc['sel_min']:.5f} / {rc['sel_median']:.3f} | |")
+        print(
+            f"| filtered top-10 latency p50 / p99 ms (in-process) | {rc['store_p50']:.2f} / {rc['store_p99']:.2f} "
+            f"| numpy {rc['numpy_p50']:.2f} / {rc['numpy_p99']:.2f} |"
+        )
+        print(
+            f"| search_creators in-process, one thread (hybrid, NL + explicit filters) p50 / p99 ms "
+            f"| {rc['svc_p50']:.1f} / {rc['svc_p99']:.1f} | |"
+        )
+        print(f"| filter selectivity min / median | {rc['sel_min']:.5f} / {rc['sel_median']:.3f} | |")
     if csv_r:
         print(
-            f"| CSV import rows/s ({csv_r['rows']} rows, parse+validate+embed+upsert) | {csv_r['import_rows_s']:.0f} | MiniLM embedding alone {csv_r['embed_rows_s']:.0f} |"
+            f"| CSV import rows/s ({csv_r['rows']} rows, parse+validate+embed+upsert) | {csv_r['import_rows_s']:.0f} "
+            f"| MiniLM embedding alone {csv_r['embed_rows_s']:.0f} |"
         )
-    base = next(r for lbl, r in http if lbl == "health")
+    print()
+    print(f"load average at the end: {Path('/proc/loadavg').read_text().strip()}\n")
+    print(
+        "| HTTP load (loopback) | clients | requests | p50 / p90 / p99 / max ms | req/s | errors | CPU % client / server | load avg |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for label, r in http:
-        if label == "search":
-            print(
-                f"| HTTP search @ {r['clients']} clients: p50 / p90 / p99 ms, req/s, errors | {r['p50']:.0f} / {r['p90']:.0f} / {r['p99']:.0f}, "
-                f"{r['rps']:.0f}/s, {r['errors']} of {r['requests']} | GET /static/adlens.css @ {base['clients']}: {base['p50']:.0f} / {base['p90']:.0f} / {base['p99']:.0f}, {base['rps']:.0f}/s |"
-            )
+        what = "POST /creators/search" if label == "search" else "baseline GET /static/adlens.css"
+        print(
+            f"| {what}, {r['mode']} | {r['clients']} | {r['requests']} | {r['p50']:.0f} / {r['p90']:.0f} / "
+            f"{r['p99']:.0f} / {r['max']:.0f} | {r['rps']:.0f} | {r['errors']} {r['error_kinds'] or ''} | "
+            f"{r['client_cpu_pct']:.0f} / {r['server_cpu_pct']:.0f} | {' '.join(r['loadavg'])} |"
+        )
     print()
     print(
         json.dumps(

@@ -20,6 +20,7 @@ modes consider creators that have photos). Hybrid candidates are the union of ea
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -72,6 +73,17 @@ def _quality(settings: Any) -> QualityModel:
         hit = (mtime, QualityModel.load(path))
         _quality_cache[str(path)] = hit
     return hit[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(query: str) -> ParsedQuery:
+    return parse_query(query)
+
+
+def _parse(query: str) -> ParsedQuery:
+    """``parse_query`` (pure, ~4 ms of regular expressions) memoised; callers get their own copy."""
+    p = _parse_cached(query)
+    return ParsedQuery(p.semantic, p.filters.model_copy(deep=True), [dict(m) for m in p.matched])
 
 
 _QUERY_VECS: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
@@ -212,7 +224,7 @@ def search_creators(
     query = (query or "").strip()
     if len(query) > 1000:
         raise InvalidInput("query is longer than 1000 characters")
-    parsed = parse_query(query) if parse else ParsedQuery(query, CreatorFilters())
+    parsed = _parse(query) if parse else ParsedQuery(query, CreatorFilters())
     f = parsed.filters.merged(filters) if filters is not None else parsed.filters
     semantic = parsed.semantic or " ".join(f.category) or ("" if parsed.matched else query)
     store = runtime.store

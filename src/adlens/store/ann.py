@@ -38,12 +38,14 @@ class HnswIndex:
 
     def add(self, mat: np.ndarray) -> None:
         if mat.shape[0]:
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # per calling thread: builds use every core
             self.index.add(np.ascontiguousarray(mat, dtype=np.float32))
 
     def search(
         self, q: np.ndarray, k: int, *, ef: int, allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, positions) among ``allowed`` (a bool mask of length >= ntotal)."""
+        faiss.omp_set_num_threads(1)  # one query per request thread: no OpenMP team to wake up
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         params.efSearch = max(ef, k)
         bitmap = None
@@ -114,10 +116,12 @@ def _read_json(path: Path) -> dict | None:
 
 
 def load_state(folder: Path, fields: dict[str, int]) -> IndexState | None:
-    """The persisted state if complete and consistent with ``fields``; else ``None`` (rebuild)."""
+    """The persisted state if consistent with ``fields``; else ``None`` (rebuild).
+
+    Indexes exist only for the fields a search needed one for, so ``files`` may cover a subset."""
     state = _read_json(folder / "state.json")
-    if not state or set(state.get("files", {})) != set(fields):
-        return None
+    if not state or not set(state.get("files", {})) <= set(fields):
+        return None  # an index of a field the collection does not have: rebuild
     try:
         seqs = np.load(folder / state["seqs"])
         indexes = {}

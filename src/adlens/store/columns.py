@@ -111,6 +111,21 @@ class MetaColumns:
                 return col < value
             return col <= value
 
+    def compare_at(self, key: str, op: str, value: float, positions: np.ndarray) -> np.ndarray:
+        """:meth:`compare` evaluated only at ``positions`` (a bool array of their length)."""
+        col = self._view(self._num, key)
+        if col is None:
+            return np.zeros(positions.shape[0], dtype=bool)
+        vals = col[positions]
+        with np.errstate(invalid="ignore"):
+            if op == "gt":
+                return vals > value
+            if op == "gte":
+                return vals >= value
+            if op == "lt":
+                return vals < value
+            return vals <= value
+
     def isin(self, key: str, values: tuple[Scalar, ...]) -> np.ndarray:
         out = self._zeros()
         if not values:

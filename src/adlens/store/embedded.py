@@ -12,137 +12,44 @@ concurrently.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from adlens.errors import Conflict, InvalidInput, NotFound, Unavailable
+from adlens.errors import Conflict, InvalidInput, Unavailable
 from adlens.store import filters, sqlite_rows, sqlite_schema, validation
-from adlens.store.ann import HnswIndex, load_state, save_state
+from adlens.store.ann import HnswIndex, save_state
 from adlens.store.base import DEFAULT_NAMESPACE, CollectionInfo, FusionMethod, Hit, Record, Where
+from adlens.store.embedded_core import StoreCore
 from adlens.store.fusion import check_method, fuse, fusion_depth
 from adlens.store.keyword import fts_query
 from adlens.store.memstate import CollectionState, Rows
-from adlens.store.planner import Plan, plan_and_search
-from adlens.store.rwlock import RWLock
+from adlens.store.planner import plan_and_search
 
 
 class _NeedIndex(Exception):
     """Internal: the HNSW index must catch up under the write lock first."""
 
 
-class EmbeddedStore:
+class EmbeddedStore(StoreCore):
     """SQLite + FAISS store; see the module docstring. Implements ``VectorStore``.
 
     ``exact_scan_threshold``: filters matching fewer rows are answered by an exact scan. The default
     (20,000) comes from bench/store.py: at 384-d an exact scan of ~50,000 rows reads ~77 MB and took
     ~70 ms p50 at 1M here, while filtered HNSW at the same selectivity took ~5 ms with recall 0.998.
+    ``ef_search`` (256; raised by sqrt(1 / selectivity) under a filter): on bench/creators.py at 1M
+    (384-d MiniLM-like vectors, 200 random filters) 128 gave recall@10 0.974 (ANN p50 4.2 ms), 256
+    0.992 (6.6 ms), 512 0.994 (10 ms). Constructor arguments: :class:`StoreCore`.
     """
-
-    def __init__(
-        self,
-        path: Path | str,
-        *,
-        exact_scan_threshold: int = 20_000,
-        hnsw_m: int = 32,
-        ef_construction: int = 100,
-        ef_search: int = 128,
-        ef_max: int = 2048,
-    ) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.index_dir = self.path.with_name(self.path.name + ".index")
-        self.exact_scan_threshold = exact_scan_threshold
-        self._hnsw = {"m": hnsw_m, "ef_construction": ef_construction}
-        self._ef = (ef_search, ef_max)
-        self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lockfile.close()
-            raise Unavailable(f"store {self.path} is open in another process") from None
-        self._lock = RWLock()
-        self._conns: list[sqlite3.Connection] = []
-        self._local = threading.local()
-        try:
-            self._w = self._connect()
-            sqlite_schema.init_db(self._w)
-            self._fields: dict[str, dict[str, int]] = {
-                name: json.loads(fj)
-                for name, fj in self._w.execute("SELECT name, fields_json FROM collections")
-            }
-        except BaseException:
-            self._release()
-            raise
-        self._states: dict[str, CollectionState] = {}
-        self._dirty: set[str] = set()
-        self._closed = False
-        self.last_plan: Plan | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmbeddedStore:
         return cls(Path(settings.data_dir) / "store.sqlite")
-
-    # -- plumbing ----------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite_schema.connect(self.path)
-        self._conns.append(conn)
-        return conn
-
-    def _r(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise Unavailable("store is closed")
-
-    def _get_fields(self, name: str) -> dict[str, int]:
-        self._check_open()
-        fields = self._fields.get(name)
-        if fields is None:
-            raise NotFound(f"collection {name!r} does not exist")
-        return fields
-
-    def _state(self, name: str) -> CollectionState:
-        """Loaded state (caller holds a lock)."""
-        st = self._states.get(name)
-        if st is None:
-            raise NotFound(f"collection {name!r} does not exist")
-        return st
-
-    def _ensure_loaded(self, name: str) -> dict[str, int]:
-        fields = self._get_fields(name)
-        if name not in self._states:
-            with self._lock.write():
-                if name not in self._states and name in self._fields:
-                    rows = sqlite_rows.load_rows(self._w, name, fields)
-                    state = load_state(self.index_dir / name, fields)
-                    self._states[name] = CollectionState.from_rows(fields, rows, state)
-        return fields
-
-    def _tx(self) -> sqlite3.Connection:
-        self._w.execute("BEGIN IMMEDIATE")
-        return self._w
-
-    def _write(self, fn: Any) -> Any:
-        try:
-            out = fn(self._tx())
-            self._w.execute("COMMIT")
-            return out
-        except BaseException:
-            if self._w.in_transaction:
-                self._w.execute("ROLLBACK")
-            raise
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
@@ -211,10 +118,18 @@ class EmbeddedStore:
 
             seqs = self._write(tx)
             st.kill(old)
-            rows = Rows(seqs, [namespace] * len(recs), [r.id for r in recs], [r.metadata for r in recs], mats)
+            rows = Rows(
+                seqs,
+                [namespace] * len(recs),
+                [r.id for r in recs],
+                [r.metadata for r in recs],
+                mats,
+                [sqlite_rows.dumps(r.metadata) for r in recs],
+                [r.text for r in recs],
+            )
             st.append(rows)
             if st.ann:
-                st.ensure_ann(**self._hnsw)
+                self._build(st)
             self._dirty.add(collection)
         return len(recs)
 
@@ -257,15 +172,17 @@ class EmbeddedStore:
         ids = validation.check_ids(ids)
         validation.check_namespace(namespace)
         with self._lock.read():
-            return sqlite_rows.get_records(self._r(), collection, namespace, ids, fields)
-
-    def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
-        if namespace is not None:
-            validation.check_namespace(namespace)
-        mask = st.base_mask(namespace)
-        if node is not None:
-            mask &= filters.to_mask(node, st.columns)
-        return mask
+            st = self._states.get(collection)
+            if st is None:  # not loaded: read SQLite rather than load the whole collection
+                return sqlite_rows.get_records(self._r(), collection, namespace, ids, fields)
+            code = st.ns_vocab.get(namespace, -1)
+            out = []
+            for rid in dict.fromkeys(ids):
+                p = st.key_to_pos.get((code, rid))
+                if p is not None:
+                    vecs = {f: st.mats[f][p].copy() for f in fields}
+                    out.append(Record(rid, vecs, json.loads(st.meta_json[p]), st.texts[p]))
+            return out
 
     def count(self, collection: str, namespace: str | None = None, where: Where | None = None) -> int:
         self._ensure_loaded(collection)
@@ -274,12 +191,12 @@ class EmbeddedStore:
             return int(np.count_nonzero(self._mask(self._state(collection), namespace, node)))
 
     def _hits(self, st: CollectionState, pos: np.ndarray, scores: np.ndarray, key: str) -> list[Hit]:
-        seqs = st.seqs[pos].tolist()
-        rows = sqlite_rows.fetch_by_seqs(self._r(), seqs)
+        """Hits from the in-memory copy of metadata and text (no SQLite read on the search path)."""
+        names = {c: n for n, c in st.ns_vocab.items()}
         out = []
-        for s, sc in zip(seqs, scores.tolist(), strict=True):
-            ns, rid, meta, text = rows[s]
-            out.append(Hit(rid, float(sc), meta, text, {key: float(sc)}, ns))
+        for p, sc in zip(pos.tolist(), scores.tolist(), strict=True):
+            meta = json.loads(st.meta_json[p])
+            out.append(Hit(st.ids[p], float(sc), meta, st.texts[p], {key: float(sc)}, names[int(st.ns[p])]))
         return out
 
     def _query_vector(self, fields: dict[str, int], field: str, vector: Any) -> np.ndarray:
@@ -297,7 +214,7 @@ class EmbeddedStore:
                 all_allowed = st.dead == 0 and namespace is None and node is None
 
                 def get_index(st: CollectionState = st) -> HnswIndex:
-                    if st.ann_behind():
+                    if st.ann_behind(field):
                         raise _NeedIndex
                     return st.ann[field]
 
@@ -319,7 +236,7 @@ class EmbeddedStore:
                     self.last_plan = plan
                     return self._hits(st, p, s, "vector")
             with self._lock.write():
-                self._state(collection).ensure_ann(**self._hnsw)
+                self._build(self._state(collection), [field])
                 self._dirty.add(collection)
         raise Unavailable("the vector index could not catch up with concurrent writes")
 
@@ -412,17 +329,32 @@ class EmbeddedStore:
                 last = seq
 
     # -- maintenance -------------------------------------------------------------------------
+    def build_index(self, collection: str, fields: Sequence[str] | None = None) -> None:
+        """Build (or catch up) the HNSW index of ``fields`` now (default: every vector field).
+
+        Searches build an index on first need; this moves that cost to ingest time."""
+        have = self._ensure_loaded(collection)
+        wanted = list(have) if fields is None else list(fields)
+        for f in wanted:
+            if f not in have:
+                raise InvalidInput(f"unknown vector field {f!r}; fields: {sorted(have)}")
+        with self._lock.write():
+            self._build(self._state(collection), wanted)
+            self._dirty.add(collection)
+
     def checkpoint(self, collection: str | None = None) -> None:
-        """Catch the HNSW indexes up (compacting dead rows when > 25 %) and persist them."""
+        """Catch the existing HNSW indexes up (compacting dead rows when > 25 %) and persist them."""
         names = [collection] if collection else sorted(self._fields)
         for name in names:
             fields = self._ensure_loaded(name)
             with self._lock.write():
                 st = self._state(name)
                 if st.n and st.dead > 0.25 * st.n:
+                    indexed = list(st.ann)
                     st = CollectionState.from_rows(fields, sqlite_rows.load_rows(self._w, name, fields), None)
                     self._states[name] = st
-                st.ensure_ann(**self._hnsw)
+                    self._build(st, indexed)
+                self._build(st)
                 save_state(self.index_dir / name, st.persisted_seqs(), st.ann)
                 self._dirty.discard(name)
 
@@ -433,13 +365,8 @@ class EmbeddedStore:
             if name in self._states and self._states[name].ann:
                 self.checkpoint(name)
         self._closed = True
+        self._states.clear()  # the derived state can be large: let it go with the store
         self._release()
-
-    def _release(self) -> None:
-        for c in self._conns:
-            c.close()
-        fcntl.flock(self._lockfile, fcntl.LOCK_UN)
-        self._lockfile.close()
 
     def __enter__(self) -> EmbeddedStore:
         return self

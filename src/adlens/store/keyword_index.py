@@ -65,8 +65,9 @@ class KeywordIndex:
     def _delete_where(self, c: sqlite3.Connection, collection: str, cond: str, args: Sequence) -> int:
         t = self._fts(collection)
         c.execute(
+            # only rows FTS holds (upsert indexes non-empty text only): deleting others corrupts FTS5
             f"INSERT INTO {t}({t}, rowid, text) SELECT 'delete', seq, text FROM docs "
-            f"WHERE collection=? AND {cond}",
+            f"WHERE collection=? AND text != '' AND {cond}",
             (collection, *args),
         )
         return c.execute(f"DELETE FROM docs WHERE collection=? AND {cond}", (collection, *args)).rowcount

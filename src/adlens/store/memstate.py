@@ -2,8 +2,11 @@
 
 Rows are *positions* ``0..n-1`` in increasing ``seq`` order (appends only; a replaced or deleted
 row becomes a dead position until compaction). Per position: seq, alive flag, namespace code, id,
-one float32 unit vector per field, columnar metadata; the HNSW index per field holds positions
-``0..ntotal-1`` and is caught up lazily (:meth:`CollectionState.ensure_ann`).
+one float32 unit vector per field, columnar metadata. A field gets an HNSW index only once a search
+needs one (a filter matching at least ``exact_scan_threshold`` rows), so a field that is only ever
+searched under selective filters (e.g. photo vectors of 1 % of the records) never costs an index;
+an index holds positions ``0..ntotal-1`` and is caught up lazily (:meth:`CollectionState.ensure_ann`).
+Every write bumps ``version``, which invalidates the cached filter masks (``masks``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from adlens.store.ann import HnswIndex, IndexState
 from adlens.store.base import Metadata
 from adlens.store.columns import MetaColumns
+from adlens.store.maskcache import MaskCache
 
 
 @dataclass(slots=True)
@@ -27,6 +31,8 @@ class Rows:
     ids: list[str]
     metas: list[Metadata]
     mats: dict[str, np.ndarray]
+    meta_json: list[str]  # the stored JSON of each metadata (search hits are read from memory)
+    texts: list[str]
 
 
 class CollectionState:
@@ -40,10 +46,15 @@ class CollectionState:
         self.mats = {f: np.zeros((0, d), np.float32) for f, d in fields.items()}
         self.ns_vocab: dict[str, int] = {}
         self.ids: list[str] = []
+        self.meta_json: list[str] = []
+        self.texts: list[str] = []
         self.key_to_pos: dict[tuple[int, str], int] = {}
         self.columns = MetaColumns()
         self.ann: dict[str, HnswIndex] = {}
         self.dead = 0
+        self.version = 0
+        self.masks = MaskCache()  # whole filters and range leaves (mostly short-lived)
+        self.leaf_masks = MaskCache()  # categorical leaves: equality, $in, $exists, $contains
 
     # -- building ---------------------------------------------------------------------------
     def _reserve(self, n: int) -> None:
@@ -56,8 +67,14 @@ class CollectionState:
             new[: self.n] = a[: self.n]
             return new
 
+        def grow_mat(a: np.ndarray) -> np.ndarray:
+            # rows past n are never read: np.empty leaves their pages uncommitted until written
+            new = np.empty((cap, a.shape[1]), dtype=a.dtype)
+            new[: self.n] = a[: self.n]
+            return new
+
         self.seqs, self.alive, self.ns = grow(self.seqs), grow(self.alive), grow(self.ns, -1)
-        self.mats = {f: grow(m) for f, m in self.mats.items()}
+        self.mats = {f: grow_mat(m) for f, m in self.mats.items()}
         self._cap = cap
 
     def ns_code(self, namespace: str) -> int:
@@ -66,7 +83,9 @@ class CollectionState:
     def append(self, rows: Rows, alive: np.ndarray | None = None) -> np.ndarray:
         """Append rows as new positions (``alive=False`` entries become dead placeholders)."""
         m = int(rows.seqs.shape[0])
+        self.version += 1
         start = self.n
+        fresh = start == 0 and self._cap < m
         self._reserve(start + m)
         end = start + m
         self.seqs[start:end] = rows.seqs
@@ -76,9 +95,14 @@ class CollectionState:
         codes = [self.ns_code(ns) if ok else -1 for ns, ok in zip(rows.namespaces, live, strict=True)]
         self.ns[start:end] = np.asarray(codes, np.int32) if m else []
         for f, mat in rows.mats.items():
-            self.mats[f][start:end] = mat
+            if fresh and mat.shape[0] == self._cap and mat.dtype == np.float32 and mat.flags.c_contiguous:
+                self.mats[f] = mat  # adopt a first large batch (a store being loaded): no second copy
+            else:
+                self.mats[f][start:end] = mat
         self.n = end
         self.ids.extend(rows.ids)
+        self.meta_json.extend(rows.meta_json)
+        self.texts.extend(rows.texts)
         for off, (code, rid) in enumerate(zip(codes, rows.ids, strict=True)):
             if code >= 0:
                 self.key_to_pos[(code, rid)] = start + off
@@ -86,6 +110,7 @@ class CollectionState:
         return np.arange(start, end)
 
     def kill(self, positions: Sequence[int] | np.ndarray) -> None:
+        self.version += 1
         for p in np.asarray(positions, dtype=np.int64).tolist():
             if self.alive[p]:
                 self.alive[p] = False
@@ -124,15 +149,22 @@ class CollectionState:
         if n_p and (n_p - int(found.sum())) > 0.25 * n_p:
             return None  # mostly dead: compact instead
         src = idx_c[found]
+        if found.all() and np.array_equal(src, np.arange(n_p)):
+            self.append(rows)  # common case (no deletion since the checkpoint): rows already in place
+            self.ann = dict(state.indexes)
+            return self
         ns = ["" for _ in range(n_p)]
         ids = ["" for _ in range(n_p)]
         metas: list[Metadata] = [{} for _ in range(n_p)]
+        mj = ["{}" for _ in range(n_p)]
+        texts = ["" for _ in range(n_p)]
         mats = {f: np.zeros((n_p, d), np.float32) for f, d in self.fields.items()}
         for p, s in zip(np.flatnonzero(found).tolist(), src.tolist(), strict=True):
             ns[p], ids[p], metas[p] = rows.namespaces[s], rows.ids[s], rows.metas[s]
+            mj[p], texts[p] = rows.meta_json[s], rows.texts[s]
         for f in self.fields:
             mats[f][found] = rows.mats[f][src]
-        self.append(Rows(pabs, ns, ids, metas, mats), alive=found)
+        self.append(Rows(pabs, ns, ids, metas, mats, mj, texts), alive=found)
         sel = new.tolist()
         self.append(
             Rows(
@@ -141,6 +173,8 @@ class CollectionState:
                 [rows.ids[i] for i in sel],
                 [rows.metas[i] for i in sel],
                 {f: m[new] for f, m in rows.mats.items()},
+                [rows.meta_json[i] for i in sel],
+                [rows.texts[i] for i in sel],
             )
         )
         self.ann = dict(state.indexes)
@@ -164,12 +198,14 @@ class CollectionState:
         ok = (idx < self.n) & (s[idx_c] == seqs) & self.alive[idx_c] if self.n else idx < 0
         return np.where(ok, idx_c, -1)
 
-    def ann_behind(self) -> bool:
-        return any(self.ann.get(f) is None or self.ann[f].ntotal < self.n for f in self.fields)
+    def ann_behind(self, field: str) -> bool:
+        idx = self.ann.get(field)
+        return idx is None or idx.ntotal < self.n
 
-    def ensure_ann(self, *, m: int, ef_construction: int) -> None:
-        """Add every position not yet in the HNSW index of each field (catch-up)."""
-        for f, d in self.fields.items():
+    def ensure_ann(self, fields: Sequence[str] | None = None, *, m: int, ef_construction: int) -> None:
+        """Build or catch up the HNSW index of ``fields`` (default: the fields that have one)."""
+        for f in list(self.ann) if fields is None else fields:
+            d = self.fields[f]
             idx = self.ann.get(f)
             if idx is None:
                 idx = self.ann[f] = HnswIndex(d, m=m, ef_construction=ef_construction)

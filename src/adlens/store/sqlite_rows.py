@@ -42,7 +42,10 @@ def delete_seqs(conn: sqlite3.Connection, collection: str, seqs: Sequence[int]) 
     t = fts_table(collection)
     rows = [(int(s),) for s in seqs]
     conn.executemany(
-        f"INSERT INTO {t}({t}, rowid, text) SELECT 'delete', seq, text FROM records WHERE seq=?", rows
+        # only rows that were indexed (insert_rows skips empty text): an FTS5 'delete' of a row it
+        # never held corrupts the index ("database disk image is malformed")
+        f"INSERT INTO {t}({t}, rowid, text) SELECT 'delete', seq, text FROM records WHERE seq=? AND text != ''",
+        rows,
     )
     conn.executemany("DELETE FROM records WHERE seq=?", rows)
 
@@ -74,32 +77,51 @@ def insert_rows(
 
 
 def load_rows(conn: sqlite3.Connection, collection: str, fields: dict[str, int]) -> Rows:
-    """Every live row of a collection in seq order."""
+    """Every live row of a collection in seq order.
+
+    Vectors go straight into preallocated per-field matrices, one batch at a time, so peak memory
+    is the matrices plus one batch (not the blobs, their concatenation and the copies at once)."""
     dim = sum(fields.values())
+    (total,) = conn.execute("SELECT count(*) FROM records WHERE collection=?", (collection,)).fetchone()
+    mats = {f: np.empty((total, d), np.float32) for f, d in fields.items()}
     seqs: list[int] = []
     nss: list[str] = []
     ids: list[str] = []
     metas: list[Metadata] = []
-    blobs: list[bytes] = []
+    mjs: list[str] = []
+    texts: list[str] = []
     cur = conn.execute(
-        "SELECT seq, namespace, id, metadata_json, vec FROM records WHERE collection=? ORDER BY seq",
+        "SELECT seq, namespace, id, metadata_json, text, vec FROM records WHERE collection=? ORDER BY seq",
         (collection,),
     )
     loads = json.loads
+    n = 0
     while batch := cur.fetchmany(10_000):
-        for s, ns, rid, mj, vec in batch:
+        blobs = []
+        for s, ns, rid, mj, text, vec in batch:
             seqs.append(s)
             nss.append(ns)
             ids.append(rid)
             metas.append(loads(mj))
+            mjs.append(mj)
+            texts.append(text)
             blobs.append(vec)
-    flat = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
-    del blobs
-    mats, off = {}, 0
-    for f, d in fields.items():
-        mats[f] = np.ascontiguousarray(flat[:, off : off + d])
-        off += d
-    return Rows(np.asarray(seqs, dtype=np.int64), nss, ids, metas, mats)
+        m = len(blobs)
+        if n + m > total:  # rows appeared since the count (cannot happen under the write lock)
+            mats = {
+                f: np.concatenate([a, np.empty((n + m - total, a.shape[1]), np.float32)])
+                for f, a in mats.items()
+            }
+            total = n + m
+        flat = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(m, dim)
+        off = 0
+        for f, d in fields.items():
+            mats[f][n : n + m] = flat[:, off : off + d]
+            off += d
+        n += m
+    if n < total:
+        mats = {f: a[:n] for f, a in mats.items()}
+    return Rows(np.asarray(seqs, dtype=np.int64), nss, ids, metas, mats, mjs, texts)
 
 
 def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, tuple[str, str, Metadata, str]]:

@@ -1,0 +1,184 @@
+"""Plumbing of the embedded store: the process lock, SQLite connections, transactions, loaded
+collection states and filter masks. :class:`adlens.store.embedded.EmbeddedStore` builds on it."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adlens.errors import NotFound, Unavailable
+from adlens.store import filters, sqlite_rows, sqlite_schema, validation
+from adlens.store.ann import load_state
+from adlens.store.maskcache import CachedColumns
+from adlens.store.memstate import CollectionState
+from adlens.store.planner import Plan
+from adlens.store.rwlock import RWLock
+
+__all__ = ["StoreCore"]
+
+
+class StoreCore:
+    """Opens ``path`` exclusively (an ``flock`` on ``<path>.lock``) and holds the derived state."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        exact_scan_threshold: int = 20_000,
+        hnsw_m: int = 32,
+        ef_construction: int = 100,
+        ef_search: int = 256,
+        ef_max: int = 2048,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.index_dir = self.path.with_name(self.path.name + ".index")
+        self.exact_scan_threshold = exact_scan_threshold
+        self._hnsw = {"m": hnsw_m, "ef_construction": ef_construction}
+        self._ef = (ef_search, ef_max)
+        self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lockfile.close()
+            raise Unavailable(f"store {self.path} is open in another process") from None
+        self._lock = RWLock()
+        self._conns: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        try:
+            self._w = self._connect()
+            sqlite_schema.init_db(self._w)
+            self._fields: dict[str, dict[str, int]] = {
+                name: json.loads(fj)
+                for name, fj in self._w.execute("SELECT name, fields_json FROM collections")
+            }
+        except BaseException:
+            self._release()
+            raise
+        self._states: dict[str, CollectionState] = {}
+        self._dirty: set[str] = set()
+        self._closed = False
+        self.last_plan: Plan | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite_schema.connect(self.path)
+        self._conns.append(conn)
+        return conn
+
+    def _r(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable("store is closed")
+
+    def _get_fields(self, name: str) -> dict[str, int]:
+        self._check_open()
+        fields = self._fields.get(name)
+        if fields is None:
+            raise NotFound(f"collection {name!r} does not exist")
+        return fields
+
+    def _state(self, name: str) -> CollectionState:
+        """Loaded state (caller holds a lock)."""
+        st = self._states.get(name)
+        if st is None:
+            raise NotFound(f"collection {name!r} does not exist")
+        return st
+
+    def _ensure_loaded(self, name: str) -> dict[str, int]:
+        fields = self._get_fields(name)
+        if name not in self._states:
+            with self._lock.write():
+                if name not in self._states and name in self._fields:
+                    rows = sqlite_rows.load_rows(self._w, name, fields)
+                    state = load_state(self.index_dir / name, fields)
+                    self._states[name] = CollectionState.from_rows(fields, rows, state)
+        return fields
+
+    def _tx(self) -> sqlite3.Connection:
+        self._w.execute("BEGIN IMMEDIATE")
+        return self._w
+
+    def _write(self, fn: Any) -> Any:
+        try:
+            out = fn(self._tx())
+            self._w.execute("COMMIT")
+            return out
+        except BaseException:
+            if self._w.in_transaction:
+                self._w.execute("ROLLBACK")
+            raise
+
+    def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
+        """Rows matching (alive, namespace, filter): a cached, read-only mask (caller holds a lock)."""
+        if namespace is not None:
+            validation.check_namespace(namespace)
+
+        def base() -> np.ndarray:
+            return st.base_mask(namespace)
+
+        def compute() -> np.ndarray:
+            mask = st.masks.get(st.version, ("base", namespace), base)
+            if node is None:
+                return mask
+            cols = CachedColumns(st.columns, st.leaf_masks, st.version, ranges=st.masks)
+            narrowed = _narrowed_and(node, mask, cols, st)
+            return narrowed if narrowed is not None else mask & filters.to_mask(node, cols)
+
+        return st.masks.get(st.version, ("where", namespace, repr(node)), compute)
+
+    def _build(self, st: CollectionState, fields: list[str] | None = None) -> None:
+        """Build/catch up HNSW indexes of ``fields`` (default: those that exist); write lock held."""
+        st.ensure_ann(fields, m=self._hnsw["m"], ef_construction=self._hnsw["ef_construction"])
+
+    def _release(self) -> None:
+        for c in self._conns:
+            c.close()
+        fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+        self._lockfile.close()
+
+
+_RANGES = ("gt", "gte", "lt", "lte")
+
+
+def _flat_and(node: filters.Node) -> list[filters.Node]:
+    if isinstance(node, filters.And):
+        return [leaf for item in node.items for leaf in _flat_and(item)]
+    return [node]
+
+
+def _narrowed_and(
+    node: filters.Node, base: np.ndarray, cols: CachedColumns, st: CollectionState
+) -> np.ndarray | None:
+    """An AND of range leaves and other conditions, with the others (cached masks) selecting under
+    1/8 of the rows: evaluate the ranges only at those rows (e.g. ``kind = photo`` is 1 % of the
+    records) instead of over the whole column. ``None`` when that does not apply."""
+    items = _flat_and(node)
+    ranges = [i for i in items if isinstance(i, filters.Cmp) and i.op in _RANGES]
+    others = [i for i in items if not (isinstance(i, filters.Cmp) and i.op in _RANGES)]
+    if not ranges or not others or len(items) < 2:
+        return None
+    mask = base.copy()
+    for item in others:
+        mask &= filters.to_mask(item, cols)
+    if np.count_nonzero(mask) * 8 > mask.shape[0]:
+        for item in ranges:
+            mask &= filters.to_mask(item, cols)
+        return mask
+    pos = np.flatnonzero(mask)
+    for r in ranges:
+        assert isinstance(r, filters.Cmp)
+        pos = pos[st.columns.compare_at(r.key, r.op, float(r.value), pos)]
+    out = np.zeros(mask.shape[0], dtype=bool)
+    out[pos] = True
+    return out
