@@ -11,7 +11,6 @@ embedding (about half the ``fast`` throughput); this measures what that would bu
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -19,11 +18,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("adclass_eval", ROOT / "eval" / "adclass.py")
-assert _spec and _spec.loader
-ev = importlib.util.module_from_spec(_spec)
-sys.modules["adclass_eval"] = ev
-_spec.loader.exec_module(ev)
+sys.path.insert(0, str(ROOT / "eval"))
+import adclass as ev  # noqa: E402  (eval/adclass.py: the labelled sets, splits and embeddings)
 
 from adlens.adclass.classifiers import ThemeSet  # noqa: E402
 from adlens.adclass.classifiers.head import head_themes  # noqa: E402

@@ -16,7 +16,6 @@ head may be fitted on.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import sys
 import time
@@ -27,11 +26,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("adclass_eval", ROOT / "eval" / "adclass.py")
-assert _spec and _spec.loader
-ev = importlib.util.module_from_spec(_spec)
-sys.modules["adclass_eval"] = ev
-_spec.loader.exec_module(ev)
+sys.path.insert(0, str(ROOT / "eval"))
+import adclass as ev  # noqa: E402  (eval/adclass.py: the labelled sets, splits and embeddings)
 
 from adlens.adclass.classifiers import ThemeSet  # noqa: E402
 from adlens.adclass.classifiers.fast import EMBED_CHARS  # noqa: E402
