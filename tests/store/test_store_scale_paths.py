@@ -167,3 +167,44 @@ def test_replacing_and_deleting_records_without_text_keeps_the_store_sound(tmp_p
         assert [h.id for h in s.keyword_search("ads", "blue", k=5)] == ["b"]
         assert s.keyword_search("ads", "red", k=5) == []
         assert s.count("ads") == 1
+
+
+def test_selection_derives_count_positions_and_bits_once_per_version() -> None:
+    from adlens.store.maskcache import MaskCache, Selection
+
+    rng = np.random.default_rng(5)
+    mask = rng.random(1003) < 0.3
+    cache = MaskCache()
+    sel = Selection(mask, cache, 1, ("where", None, "x"))
+    assert sel.count == int(mask.sum())
+    pos = sel.positions()
+    assert np.array_equal(pos, np.flatnonzero(mask)) and pos.dtype == np.int64
+    assert sel.positions() is pos  # derived once, then served from the cache
+    bits = sel.bits(1000)
+    assert np.array_equal(np.unpackbits(bits, bitorder="little")[:1000], mask[:1000])
+    assert not pos.flags.writeable and not bits.flags.writeable
+    again = Selection(mask, cache, 2, ("where", None, "x"))  # a write bumped the version
+    assert again.positions() is not pos and np.array_equal(again.positions(), pos)
+
+
+def test_filtered_ann_search_with_cached_bitmaps_matches_reference(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    recs = make_records(rng, 1500, {"text": 16})
+    mat = np.stack([r.vectors["text"] for r in recs])
+    wheres = [
+        {"brand": {"$in": ["b1", "b2"]}, "views": {"$gte": 300}},
+        {"brand": "b3", "views": {"$gte": 300, "$lt": 900}},  # narrowed: positions come with the mask
+        {"promo": True},
+    ]
+    with EmbeddedStore(tmp_path / "s.sqlite", exact_scan_threshold=1) as s:  # always the ANN plan
+        s.create_collection("ads", {"text": 16})
+        s.upsert("ads", recs)
+        for _ in range(2):  # the second round reuses each filter's count, positions and bitmap
+            for where in wheres:
+                q = unit(rng, 1, 16)[0]
+                ok = np.array([matches(parse(where), r.metadata) for r in recs])
+                ref = np.flatnonzero(ok)[np.argsort(-(mat[ok] @ q), kind="stable")][:10]
+                hits = s.search("ads", q, field="text", k=10, where=where)
+                assert s.last_plan is not None and s.last_plan.kind in ("ann", "ann+exact")
+                assert s.last_plan.matches == int(ok.sum()) == s.count("ads", where=where)
+                assert [h.id for h in hits] == [recs[i].id for i in ref]

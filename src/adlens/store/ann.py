@@ -42,15 +42,25 @@ class HnswIndex:
             self.index.add(np.ascontiguousarray(mat, dtype=np.float32))
 
     def search(
-        self, q: np.ndarray, k: int, *, ef: int, allowed: np.ndarray | None
+        self,
+        q: np.ndarray,
+        k: int,
+        *,
+        ef: int,
+        allowed: np.ndarray | None = None,
+        allowed_bits: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, positions) among ``allowed`` (a bool mask of length >= ntotal)."""
+        """Top-k (scores, positions) among ``allowed`` (a bool mask of length >= ntotal), or among
+        ``allowed_bits`` (that mask's first ntotal entries already packed little-endian)."""
         faiss.omp_set_num_threads(1)  # one query per request thread: no OpenMP team to wake up
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         params.efSearch = max(ef, k)
-        bitmap = None
-        if allowed is not None:
+        bitmap = allowed_bits
+        if bitmap is None and allowed is not None:
             bitmap = np.packbits(allowed[: self.ntotal], bitorder="little")
+        if bitmap is not None:
+            if bitmap.shape[0] * 8 < self.ntotal:
+                raise ValueError("allowed_bits is shorter than the index")
             sel = faiss.IDSelectorBitmap(self.ntotal, faiss.swig_ptr(bitmap))
             params.sel = sel
         d, i = self.index.search(q.reshape(1, -1).astype(np.float32, copy=False), k, params=params)

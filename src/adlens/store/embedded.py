@@ -188,7 +188,7 @@ class EmbeddedStore(StoreCore):
         self._ensure_loaded(collection)
         node = filters.parse(where)
         with self._lock.read():
-            return int(np.count_nonzero(self._mask(self._state(collection), namespace, node)))
+            return self._select(self._state(collection), namespace, node).count
 
     def _hits(self, st: CollectionState, pos: np.ndarray, scores: np.ndarray, key: str) -> list[Hit]:
         """Hits from the in-memory copy of metadata and text (no SQLite read on the search path)."""
@@ -210,7 +210,7 @@ class EmbeddedStore(StoreCore):
         for _ in range(3):
             with self._lock.read():
                 st = self._state(collection)
-                mask = self._mask(st, namespace, node)
+                sel = self._select(st, namespace, node)
                 all_allowed = st.dead == 0 and namespace is None and node is None
 
                 def get_index(st: CollectionState = st) -> HnswIndex:
@@ -223,7 +223,7 @@ class EmbeddedStore(StoreCore):
                         st.mats[field],
                         q,
                         k,
-                        mask,
+                        sel,
                         all_allowed=all_allowed,
                         exact_scan_threshold=self.exact_scan_threshold,
                         get_index=get_index,

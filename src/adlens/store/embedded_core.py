@@ -15,7 +15,7 @@ import numpy as np
 from adlens.errors import NotFound, Unavailable
 from adlens.store import filters, sqlite_rows, sqlite_schema, validation
 from adlens.store.ann import load_state
-from adlens.store.maskcache import CachedColumns
+from adlens.store.maskcache import CachedColumns, Selection
 from adlens.store.memstate import CollectionState
 from adlens.store.planner import Plan
 from adlens.store.rwlock import RWLock
@@ -119,10 +119,13 @@ class StoreCore:
                 self._w.execute("ROLLBACK")
             raise
 
-    def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
-        """Rows matching (alive, namespace, filter): a cached, read-only mask (caller holds a lock)."""
+    def _select(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> Selection:
+        """Rows matching (alive, namespace, filter): a cached, read-only :class:`Selection` (caller holds
+        a lock)."""
         if namespace is not None:
             validation.check_namespace(namespace)
+        key = ("where", namespace, repr(node))
+        known: list[np.ndarray] = []
 
         def base() -> np.ndarray:
             return st.base_mask(namespace)
@@ -133,9 +136,21 @@ class StoreCore:
                 return mask
             cols = CachedColumns(st.columns, st.leaf_masks, st.version, ranges=st.masks)
             narrowed = _narrowed_and(node, mask, cols, st)
-            return narrowed if narrowed is not None else mask & filters.to_mask(node, cols)
+            if narrowed is None:
+                return mask & filters.to_mask(node, cols)
+            out, pos = narrowed
+            if pos is not None:
+                known.append(pos)
+            return out
 
-        return st.masks.get(st.version, ("where", namespace, repr(node)), compute)
+        sel = Selection(st.masks.get(st.version, key, compute), st.masks, st.version, key)
+        if known:
+            sel.seed_positions(known[0])
+        return sel
+
+    def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
+        """The mask of :meth:`_select` (read-only; caller holds a lock)."""
+        return self._select(st, namespace, node).mask
 
     def _build(self, st: CollectionState, fields: list[str] | None = None) -> None:
         """Build/catch up HNSW indexes of ``fields`` (default: those that exist); write lock held."""
@@ -159,26 +174,27 @@ def _flat_and(node: filters.Node) -> list[filters.Node]:
 
 def _narrowed_and(
     node: filters.Node, base: np.ndarray, cols: CachedColumns, st: CollectionState
-) -> np.ndarray | None:
+) -> tuple[np.ndarray, np.ndarray | None] | None:
     """An AND of range leaves and other conditions, with the others (cached masks) selecting under
     1/8 of the rows: evaluate the ranges only at those rows (e.g. ``kind = photo`` is 1 % of the
-    records) instead of over the whole column. ``None`` when that does not apply."""
+    records) instead of over the whole column. Returns (mask, positions if they were computed on the
+    way), or ``None`` when that does not apply."""
     items = _flat_and(node)
     ranges = [i for i in items if isinstance(i, filters.Cmp) and i.op in _RANGES]
     others = [i for i in items if not (isinstance(i, filters.Cmp) and i.op in _RANGES)]
     if not ranges or not others or len(items) < 2:
         return None
-    mask = base.copy()
-    for item in others:
+    mask = base & filters.to_mask(others[0], cols)  # a new array: cached masks stay untouched
+    for item in others[1:]:
         mask &= filters.to_mask(item, cols)
     if np.count_nonzero(mask) * 8 > mask.shape[0]:
         for item in ranges:
             mask &= filters.to_mask(item, cols)
-        return mask
+        return mask, None
     pos = np.flatnonzero(mask)
     for r in ranges:
         assert isinstance(r, filters.Cmp)
         pos = pos[st.columns.compare_at(r.key, r.op, float(r.value), pos)]
-    out = np.zeros(mask.shape[0], dtype=bool)
-    out[pos] = True
-    return out
+    mask[:] = False  # reuse the array: only ``pos`` stays selected
+    mask[pos] = True
+    return mask, pos.astype(np.int64, copy=False)

@@ -23,7 +23,7 @@ import numpy as np
 from adlens.store.columns import MetaColumns
 from adlens.store.filters import Scalar
 
-__all__ = ["CachedColumns", "MaskCache"]
+__all__ = ["CachedColumns", "MaskCache", "Selection"]
 
 
 class MaskCache:
@@ -69,6 +69,39 @@ class MaskCache:
         with self._lock:
             self._items.clear()
             self._bytes = 0
+
+
+class Selection:
+    """The rows a filter selects: its mask, plus the count, the positions and the bitmap FAISS wants,
+    each derived once per (filter, state version) and kept in the same LRU as the mask.
+
+    A search, the ``count`` next to it and the next page of the same filter then share one
+    ``count_nonzero``, one ``flatnonzero`` and one ``packbits`` over the 1M-row mask instead of
+    redoing them per call."""
+
+    __slots__ = ("_cache", "_key", "_version", "mask")
+
+    def __init__(self, mask: np.ndarray, cache: MaskCache, version: int, key: Hashable) -> None:
+        self.mask, self._cache, self._version, self._key = mask, cache, version, key
+
+    def _derived(self, what: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        return self._cache.get(self._version, (self._key, what), compute)
+
+    @property
+    def count(self) -> int:
+        return int(self._derived("count", lambda: np.array(np.count_nonzero(self.mask))))
+
+    def positions(self) -> np.ndarray:
+        """Matching row positions (int64, ascending, read-only)."""
+        return self._derived("positions", lambda: np.flatnonzero(self.mask).astype(np.int64, copy=False))
+
+    def bits(self, n: int) -> np.ndarray:
+        """``mask[:n]`` packed little-endian (FAISS ``IDSelectorBitmap``; read-only)."""
+        return self._derived(("bits", n), lambda: np.packbits(self.mask[:n], bitorder="little"))
+
+    def seed_positions(self, positions: np.ndarray) -> None:
+        """Store positions already known (computed together with the mask)."""
+        self._derived("positions", lambda: positions)
 
 
 class CachedColumns:

@@ -21,6 +21,7 @@ import faiss
 import numpy as np
 
 from adlens.store.ann import HnswIndex
+from adlens.store.maskcache import Selection
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def plan_and_search(
     matrix: np.ndarray,
     q: np.ndarray,
     k: int,
-    mask: np.ndarray,
+    sel: Selection,
     *,
     all_allowed: bool,
     exact_scan_threshold: int,
@@ -84,24 +85,22 @@ def plan_and_search(
     ef_search: int = 256,
     ef_max: int = 2048,
 ) -> tuple[np.ndarray, np.ndarray, Plan]:
-    """Run the plan; returns (scores, positions, plan). ``mask`` covers ``matrix`` rows."""
-    n = int(mask.shape[0])
-    matches = n if all_allowed else int(np.count_nonzero(mask))
+    """Run the plan; returns (scores, positions, plan). ``sel.mask`` covers ``matrix`` rows."""
+    n = int(sel.mask.shape[0])
+    matches = n if all_allowed else sel.count
     if matches == 0:
         return np.empty(0, np.float32), np.empty(0, np.int64), Plan("empty", 0)
     want = min(k, matches)
     if matches < exact_scan_threshold:
-        pos = None if all_allowed else np.flatnonzero(mask)
-        s, p = exact_topk(matrix[:n], q, k, pos)
+        s, p = exact_topk(matrix[:n], q, k, None if all_allowed else sel.positions())
         return s, p, Plan("exact", matches)
     index = get_index()
     ef = choose_ef(k, matches / max(n, 1), ef_search, ef_max)
-    s, p = index.search(q, k, ef=ef, allowed=None if all_allowed else mask)
+    s, p = index.search(q, k, ef=ef, allowed_bits=None if all_allowed else sel.bits(index.ntotal))
     ok = p >= 0
     if int(ok.sum()) >= want:
         return s[ok], p[ok].astype(np.int64), Plan("ann", matches, ef)
-    pos = None if all_allowed else np.flatnonzero(mask)
-    s, p = exact_topk(matrix[:n], q, k, pos)
+    s, p = exact_topk(matrix[:n], q, k, None if all_allowed else sel.positions())
     return s, p, Plan("ann+exact", matches, ef)
 
 
