@@ -46,9 +46,13 @@ class Settings(BaseSettings):
     store_backend: Literal["embedded", "milvus"] = "embedded"
     milvus_uri: str = "http://127.0.0.1:19530"
     milvus_token: SecretStr | None = None
-    exact_scan_threshold: int = Field(
-        default=20_000,
-        description="Filtered queries matching fewer rows than this are answered by exact scan.",
+    exact_scan_threshold: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Filtered queries matching fewer rows than this are answered by exact scan; unset: "
+            "size-aware, max(20,000, 500 x rows^(1/3)) (23k at 100k rows, 50k at 1M)."
+        ),
     )
 
     # fetch

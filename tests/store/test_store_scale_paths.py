@@ -208,3 +208,12 @@ def test_filtered_ann_search_with_cached_bitmaps_matches_reference(tmp_path: Pat
                 assert s.last_plan is not None and s.last_plan.kind in ("ann", "ann+exact")
                 assert s.last_plan.matches == int(ok.sum()) == s.count("ads", where=where)
                 assert [h.id for h in hits] == [recs[i].id for i in ref]
+
+
+def test_exact_scan_threshold_grows_with_the_collection_unless_configured(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "a.sqlite") as s:
+        assert s.scan_threshold(1_000) == 20_000
+        assert 23_000 <= s.scan_threshold(100_000) <= 23_500
+        assert s.scan_threshold(1_000_000) == 50_000
+    with EmbeddedStore(tmp_path / "b.sqlite", exact_scan_threshold=300) as s:
+        assert s.scan_threshold(1_000_000) == 300

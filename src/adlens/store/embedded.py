@@ -39,9 +39,8 @@ class _NeedIndex(Exception):
 class EmbeddedStore(StoreCore):
     """SQLite + FAISS store; see the module docstring. Implements ``VectorStore``.
 
-    ``exact_scan_threshold``: filters matching fewer rows are answered by an exact scan. The default
-    (20,000) comes from bench/store.py: at 384-d an exact scan of ~50,000 rows reads ~77 MB and took
-    ~70 ms p50 at 1M here, while filtered HNSW at the same selectivity took ~5 ms with recall 0.998.
+    ``exact_scan_threshold``: filters matching fewer rows are answered by an exact scan; unset, it
+    grows with the collection (:meth:`StoreCore.scan_threshold`).
     ``ef_search`` (256; raised by sqrt(1 / selectivity) under a filter): on bench/creators.py at 1M
     (384-d MiniLM-like vectors, 200 random filters) 128 gave recall@10 0.974 (ANN p50 4.2 ms), 256
     0.992 (6.6 ms), 512 0.994 (10 ms). Constructor arguments: :class:`StoreCore`.
@@ -225,7 +224,7 @@ class EmbeddedStore(StoreCore):
                         k,
                         sel,
                         all_allowed=all_allowed,
-                        exact_scan_threshold=self.exact_scan_threshold,
+                        exact_scan_threshold=self.scan_threshold(st.n),
                         get_index=get_index,
                         ef_search=self._ef[0],
                         ef_max=self._ef[1],

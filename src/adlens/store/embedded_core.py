@@ -30,7 +30,7 @@ class StoreCore:
         self,
         path: Path | str,
         *,
-        exact_scan_threshold: int = 20_000,
+        exact_scan_threshold: int | None = None,
         hnsw_m: int = 32,
         ef_construction: int = 100,
         ef_search: int = 256,
@@ -65,6 +65,16 @@ class StoreCore:
         self._dirty: set[str] = set()
         self._closed = False
         self.last_plan: Plan | None = None
+
+    def scan_threshold(self, rows: int) -> int:
+        """Filters matching fewer rows than this get an exact scan: the configured value, or by
+        default ``max(20_000, 500 * rows ** (1/3))``. With the in-place scan the crossover with
+        filtered HNSW grows about as the cube root of the collection (bench/creators.py: 20,000 was
+        right at 100k rows; at 1M, 50,000 gave mean / p90 6.8 / 10.9 ms vs 8.7 / 16.7 ms and the same
+        recall)."""
+        if self.exact_scan_threshold is not None:
+            return self.exact_scan_threshold
+        return max(20_000, round(500 * rows ** (1 / 3)))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite_schema.connect(self.path)
