@@ -560,7 +560,9 @@ def main() -> None:
     settings = Settings(home=home)
     if args.exact_scan_threshold is not None:
         settings.exact_scan_threshold = args.exact_scan_threshold
-    print(f"home {home}; n = {args.n:,}; exact_scan_threshold {settings.exact_scan_threshold:,}", flush=True)
+    th = settings.exact_scan_threshold
+    shown = "size-aware default" if th is None else f"{th:,}"
+    print(f"home {home}; n = {args.n:,}; exact_scan_threshold {shown}", flush=True)
     rt = Runtime(settings)
     if args.ingest_only:
         data = ingest(rt, args.n, index=False)
