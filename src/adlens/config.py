@@ -19,7 +19,10 @@ def _default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ADLENS_", env_file=".env", extra="ignore")
+    # env_ignore_empty: ``ADLENS_X=`` means "unset" (the default), not an empty value to validate
+    model_config = SettingsConfigDict(
+        env_prefix="ADLENS_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     # where everything lives
     home: Path = Field(default_factory=_default_home, description="Data directory (store, caches, models).")

@@ -48,7 +48,10 @@ class EmbeddedStore(StoreCore):
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmbeddedStore:
-        return cls(Path(settings.data_dir) / "store.sqlite")
+        """``settings.data_dir / "store.sqlite"`` with ``settings.exact_scan_threshold`` (as
+        :func:`adlens.store.open_store`)."""
+        threshold = getattr(settings, "exact_scan_threshold", None)
+        return cls(Path(settings.data_dir) / "store.sqlite", exact_scan_threshold=threshold)
 
     # -- collections -------------------------------------------------------------------------
     def create_collection(
