@@ -9,6 +9,9 @@ benchmark needs no data set. Rows:
   ``fast`` per ad (one ``classify`` call per ad: no batching of the embedder).
 * ``llm`` batched (``generate_json_many`` over llama.cpp's parallel slots, shared cached prompt prefix)
   vs the baseline ``llm`` per ad (one call per ad), on ``--llm-n`` ads each.
+* ``fast, minilm+mpnet head`` (only with ``adlens[mpnet]`` installed): the same batched run with a theme
+  head trained on the MiniLM + mpnet view (adlens.adclass.classifiers.views), i.e. the added cost of
+  the second encoder.
 * ``ensemble`` batched on the fast ads: its speed depends on the share routed to the llm (printed).
 
 The goal for ``fast`` is >= 14 ads/s (50k ads/hour); the seed asked for 50k ads/day (0.6 ads/s).
@@ -20,11 +23,14 @@ import argparse
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from adlens.adclass.classifiers import Ad, Classifier, ThemeSet, get_classifier
+from adlens.adclass.classifiers import Ad, Classifier, ThemeSet, get_classifier, train_head
+from adlens.embed.mpnet import mpnet_available
 
 BRANDS = {
     "Pepsi": ["Pepsi Max", "Diet Pepsi", "Mountain Dew"],
@@ -109,6 +115,14 @@ def main() -> None:
     secs1, _ = run(fast, per_ad, 1)
     lines.append(row("fast", "per ad (baseline)", len(per_ad), secs1))
     log("\n".join(lines[-2:]))
+    if mpnet_available():  # a head trained on the MiniLM + mpnet view (adlens[mpnet]): its added cost
+        head_path = Path(tempfile.mkdtemp(prefix="adlens-bench-head-")) / "head.json"
+        train_head([], rt, themes, head_path, view="minilm+mpnet")  # the theme and written examples
+        big = get_classifier("fast", rt, themes, head_path=head_path)
+        run(big, warm, 16)  # assemble and load mpnet (not timed)
+        secs_m, _ = run(big, items, args.batch)
+        lines.append(row("fast, minilm+mpnet head", f"batched ({args.batch}/call)", len(items), secs_m))
+        log(lines[-1])
     if args.llm_n > 0:
         llm = get_classifier("llm", rt, themes)
         llm_items = make_ads(args.llm_n, seed=3)

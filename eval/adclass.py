@@ -21,7 +21,8 @@ Relevance (precision / recall / F1 per keyword and micro-averaged):
 Slices: *coincidental* = not-relevant pairs whose text contains the keyword as a whole word (where the
 keyword baseline must fail); *unnamed* = relevant pairs that never name the keyword (products, hashtags,
 misspellings). Themes: accuracy on the hand-labelled set ``eval/adclass_theme_labels.tsv`` (labelling rule in
-docs/adclass-classifiers.md), split 40/20/40 by a hash of its id; two heads (MiniLM embedding, optionally +
+docs/adclass-classifiers.md), split 40/20/40 by a hash of its id, plus a third, training-only batch of
+tweets (``eval/adclass_theme_labels_train3.tsv``; ``--no-train3`` leaves it out); two heads (MiniLM embedding, optionally +
 a TF-IDF view; C and the view chosen on dev, temperature on dev) are reported on test: one fitted on the
 train part (tweets + ads) plus the theme examples and our written examples, and the shippable one (CC0 ad
 labels of the train part + the examples only), which ``--save-model`` writes to package data. The llm runs on a seeded subsample of
@@ -36,6 +37,7 @@ import re
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,11 +51,14 @@ from adlens.adclass.classifiers.evidence import keyword_match
 from adlens.adclass.classifiers.fast import EMBED_CHARS
 from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
 from adlens.adclass.classifiers.relevance import RelevanceModel
+from adlens.adclass.classifiers.views import VIEWS
 from adlens.adclass.classifiers.written import written_examples
+from adlens.embed.mpnet import MpnetEmbedder, mpnet_available
 
 SEED = 13
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "eval" / "adclass_theme_labels.tsv"
+LABELS_TRAIN3 = ROOT / "eval" / "adclass_theme_labels_train3.tsv"
 TWEET_KEYWORDS = {
     "Apple": {"Apple", "iPad", "iPhone", "iPad or iPhone App", "Other Apple product or service"},
     "Google": {"Google", "Other Google product or service", "Android", "Android App"},
@@ -232,20 +237,20 @@ def per_keyword(pairs: list[Pair], preds: dict[str, np.ndarray], names: list[str
 class CachedEmbedder:
     """Wraps the text embedder with an in-memory cache (pairs repeat the same ads across keywords)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.cache = inner, {}
+    def __init__(self, inner: Any, dim: int = 384) -> None:
+        self.inner, self.cache, self.dim = inner, {}, dim
 
     def embed(self, texts: list[str]) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if todo:
             for t, v in zip(todo, self.inner.embed(todo), strict=True):
                 self.cache[t] = v
-        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
-def theme_items(data: Path, ads: pd.DataFrame, tweets_all: pd.DataFrame) -> pd.DataFrame:
-    """The hand-labelled theme set with texts looked up by row and checked against the stored hash."""
-    labels = pd.read_csv(LABELS, sep="\t")
+def _labelled_texts(path: Path, ads: pd.DataFrame, tweets_all: pd.DataFrame) -> pd.DataFrame:
+    """A label file with texts looked up by row and checked against the stored hash."""
+    labels = pd.read_csv(path, sep="\t")
     ad_text = dict(zip(ads["row"], ads["Ad_copy"], strict=True))
     tw_text = dict(zip(tweets_all["row"], tweets_all["text"], strict=True))
     texts = []
@@ -255,9 +260,24 @@ def theme_items(data: Path, ads: pd.DataFrame, tweets_all: pd.DataFrame) -> pd.D
             raise SystemExit(f"theme label {r.source}:{r.row} does not match the data (hash differs)")
         texts.append(text)
     labels["text"] = texts
+    return labels
+
+
+def theme_items(
+    data: Path, ads: pd.DataFrame, tweets_all: pd.DataFrame, *, extra_train: bool = False
+) -> pd.DataFrame:
+    """The hand-labelled theme set, split 40/20/40 by a hash of each item; with ``extra_train`` the
+    third batch (``LABELS_TRAIN3``: tweets labelled for training only, none a near-copy of a labelled
+    tweet) joins the train split. Dev and test are the same either way."""
+    labels = _labelled_texts(LABELS, ads, tweets_all)
     labels["split"] = [
         split_of(f"theme:{s}:{r}", 0.2, 0.4) for s, r in zip(labels["source"], labels["row"], strict=True)
     ]
+    labels["batch"] = "1-2"
+    if extra_train:
+        more = _labelled_texts(LABELS_TRAIN3, ads, tweets_all)
+        more["split"], more["batch"] = "train", "3"
+        labels = pd.concat([labels, more], ignore_index=True)
     return labels
 
 
@@ -306,6 +326,7 @@ def main() -> None:
     ap.add_argument(
         "--save-model", action="store_true", help="write the ads-train relevance model to package data"
     )
+    ap.add_argument("--no-train3", action="store_true", help="leave the third, training-only theme batch out")
     args = ap.parse_args()
     from adlens.config import get_settings
     from adlens.runtime import Runtime
@@ -315,8 +336,9 @@ def main() -> None:
     themes = ThemeSet.default()
     ads, tweets = load_ads(args.data), load_tweets(args.data)
     tweets_all = all_tweets(args.data)
-    labels = theme_items(args.data, ads, tweets_all)
-    held = {s: set(labels.loc[labels["source"] == s, "row"]) for s in ("ads", "tweets")}
+    labels = theme_items(args.data, ads, tweets_all, extra_train=not args.no_train3)
+    first = labels[labels["batch"] == "1-2"]  # relevance pairs are drawn as before batch 3 existed
+    held = {s: set(first.loc[first["source"] == s, "row"]) for s in ("ads", "tweets")}
     base = FastClassifier(emb, themes)
 
     # ---- relevance: features on every split, fit on train, choose on dev, report test
@@ -375,34 +397,51 @@ def main() -> None:
     t_dv, t_te = list(dv["text"]), list(te["text"])
     x_dv, x_te = emb.embed([t[:EMBED_CHARS] for t in t_dv]), emb.embed([t[:EMBED_CHARS] for t in t_te])
 
+    # text views of the head (adlens.adclass.classifiers.views): mpnet only with adlens[mpnet] installed
+    views = [v for v in VIEWS if v == "minilm" or mpnet_available()]
+    mp = CachedEmbedder(MpnetEmbedder.from_settings(rt.settings), dim=768)
+
+    def view_x(view: str, texts: list[str], x_base: np.ndarray) -> np.ndarray:
+        if view == "minilm":
+            return x_base
+        return np.hstack([x_base, mp.embed([t[:EMBED_CHARS] for t in texts])])
+
     def choose_head(
-        texts: list[str], ys: list[str], what: str, dev_mask: np.ndarray | None = None
+        texts: list[str],
+        ys: list[str],
+        what: str,
+        dev_mask: np.ndarray | None = None,
+        head_views: Sequence[str] = ("minilm",),
     ) -> tuple[float, LinearHead]:
-        """Fit the head grid (C x lexical view) on ``texts``, keep the best accuracy on dev (or the
-        ``dev_mask`` part of it), where the temperature is fitted too."""
-        x = emb.embed([t[:EMBED_CHARS] for t in texts])
+        """Fit the head grid (text view x C x lexical view) on ``texts``, keep the best accuracy on dev
+        (or the ``dev_mask`` part of it), where the temperature is fitted too. Ties keep the earlier,
+        cheaper candidate (MiniLM before MiniLM + mpnet)."""
+        x0 = emb.embed([t[:EMBED_CHARS] for t in texts])
         keep = np.ones(len(dv), dtype=bool) if dev_mask is None else dev_mask
-        xd, td, yd = (
-            x_dv[keep],
-            [t for t, k in zip(t_dv, keep, strict=True) if k],
-            dv["theme"].to_numpy()[keep],
-        )
+        td = [t for t, k in zip(t_dv, keep, strict=True) if k]
+        yd = dv["theme"].to_numpy()[keep]
         best_: tuple[float, LinearHead] | None = None
-        for lexical in (False, True):
-            for c in (0.5, 2.0, 8.0, 32.0):
-                h = LinearHead.fit(
-                    x, ys, classes, c=c, calib=(xd, list(yd)), seed=SEED,
-                    texts=texts, calib_texts=td, style=False, lexical=lexical,
-                )  # fmt: skip
-                acc = float(np.mean(np.array(classes)[h.predict_proba(xd, td).argmax(1)] == yd))
-                log(f"{what} head lexical={lexical} C={c}: dev accuracy {acc:.3f}")
-                if best_ is None or acc > best_[0]:
-                    best_ = (acc, h)
+        for view in head_views:
+            x, xd = view_x(view, texts, x0), view_x(view, td, x_dv[keep])
+            for lexical in (False, True):
+                for c in (0.5, 2.0, 8.0, 32.0):
+                    h = LinearHead.fit(
+                        x, ys, classes, c=c, calib=(xd, list(yd)), seed=SEED,
+                        texts=texts, calib_texts=td, style=False, lexical=lexical,
+                    )  # fmt: skip
+                    h.meta["view"] = view
+                    acc = float(np.mean(np.array(classes)[h.predict_proba(xd, td).argmax(1)] == yd))
+                    log(f"{what} head view={view} lexical={lexical} C={c}: dev accuracy {acc:.3f}")
+                    if best_ is None or acc > best_[0]:
+                        best_ = (acc, h)
         assert best_ is not None
         return best_
 
     dev_acc, head = choose_head(
-        list(tr["text"]) + [e for e, _ in ex], list(tr["theme"]) + [n for _, n in ex], "labels"
+        list(tr["text"]) + [e for e, _ in ex],
+        list(tr["theme"]) + [n for _, n in ex],
+        "labels",
+        head_views=views,
     )
     log(f"theme head (train labels): dev {dev_acc:.3f}, {head.meta}, temperature {head.temperature:.3f}")
     # the head we ship: CC0 ad labels (train) + theme examples + our written examples, no tweets; its
@@ -426,7 +465,7 @@ def main() -> None:
     gold_t = te["theme"].to_numpy()
     desc = description_baseline(themes, emb)
     proto = PrototypeHead(themes, emb)
-    probs_head = head.predict_proba(x_te, t_te)
+    probs_head = head.predict_proba(view_x(head.meta["view"], t_te, x_te), t_te)
     probs_ship = ship_head.predict_proba(x_te, t_te)
     theme_acc = {
         "nearest theme description (baseline)": float(
@@ -453,7 +492,9 @@ def main() -> None:
     ship_ece = expected_calibration_error(
         probs_ship.max(1), np.array(classes)[probs_ship.argmax(1)] == gold_t
     )
-    final = FastClassifier(emb, themes, relevance=models["fast (fit: ads train, shipped)"], head=head)
+    final = FastClassifier(
+        emb, themes, relevance=models["fast (fit: ads train, shipped)"], head=head, second_view=lambda: mp
+    )
     items_te = [(k, Ad(f"th{i}", t)) for i, (k, t) in enumerate(zip(te["keyword"], te["text"], strict=True))]
     fast_te = fast_predict(final, items_te)
     theme_acc["fast end-to-end (relevance + train-split head, with keyword)"] = float(
@@ -488,7 +529,8 @@ def main() -> None:
     for k, v in theme_acc.items():
         print(f"| {k} | {v:.3f} |")
     print(
-        f"\ntrain-split head (dev {dev_acc:.3f}): C={head.meta.get('C')}, lexical {head.meta.get('lexical')}, "
+        f"\ntrain-split head (dev {dev_acc:.3f}): view {head.meta.get('view')}, C={head.meta.get('C')}, "
+        f"lexical {head.meta.get('lexical')}, "
         f"temperature {head.temperature:.3f}, test ECE {head_ece:.3f}; shipped head (dev {ship_dev:.3f}): "
         f"C={ship_head.meta.get('C')}, lexical {ship_head.meta.get('lexical')}, temperature "
         f"{ship_head.temperature:.3f}, test ECE {ship_ece:.3f}"

@@ -144,6 +144,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--test", action="store_true", help="score the dev-chosen models on test (once)")
+    ap.add_argument("--train3", action="store_true", help="add the third, training-only label batch to train")
     args = ap.parse_args()
     from adlens.config import get_settings
     from adlens.runtime import Runtime
@@ -154,7 +155,7 @@ def main() -> None:
     themes = ThemeSet.default()
     classes = head_themes(themes)
     ads, tweets_all = ev.load_ads(args.data), ev.all_tweets(args.data)
-    labels = ev.theme_items(args.data, ads, tweets_all)
+    labels = ev.theme_items(args.data, ads, tweets_all, extra_train=args.train3)
     parts = {s: labels[labels["split"] == s] for s in ("train", "dev", "test")}
     counts = {s: len(p) for s, p in parts.items()}
     print(

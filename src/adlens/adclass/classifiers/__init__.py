@@ -25,6 +25,7 @@ from adlens.adclass.classifiers.brand import profile_for
 from adlens.adclass.classifiers.fast import FastClassifier
 from adlens.adclass.classifiers.themes import UNRELATED, Theme, ThemeSet
 from adlens.adclass.classifiers.training import train_head
+from adlens.adclass.classifiers.views import mpnet_source
 from adlens.errors import InvalidInput
 
 BACKENDS = ("fast", "llm", "ensemble")
@@ -48,7 +49,7 @@ def get_classifier(
         from adlens.adclass.deployment import configured_themes
 
         themes = configured_themes(getattr(runtime, "settings", None))
-    fast = FastClassifier(runtime.text_embedder, themes, head_path)
+    fast = FastClassifier(runtime.text_embedder, themes, head_path, second_view=mpnet_source(runtime))
     if name == "fast":
         return fast
     from adlens.adclass.classifiers.llm import LlmClassifier

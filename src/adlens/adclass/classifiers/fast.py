@@ -16,6 +16,7 @@ from adlens.adclass.classifiers.evidence import find_evidence
 from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
 from adlens.adclass.classifiers.relevance import RelevanceModel, features
 from adlens.adclass.classifiers.themes import ThemeSet
+from adlens.adclass.classifiers.views import ViewSource, view_inputs
 from adlens.errors import InvalidInput
 
 EMBED_CHARS = 1200  # MiniLM reads 256 tokens; more text only costs tokenisation time
@@ -34,8 +35,12 @@ class FastClassifier:
         head_path: Path | None = None,
         relevance: RelevanceModel | None = None,
         head: LinearHead | PrototypeHead | None = None,
+        second_view: ViewSource | None = None,
     ) -> None:
+        """``second_view`` supplies the mpnet embedder for a head trained on ``minilm+mpnet``
+        (:mod:`.views`); a head trained on MiniLM alone never calls it."""
         self.embedder = embedder
+        self.second_view = second_view
         self.themes = themes or ThemeSet.default()
         self.relevance = relevance or RelevanceModel.shipped()
         if head is not None:
@@ -67,7 +72,11 @@ class FastClassifier:
             else np.zeros((0, 1))
         )
         rel = self.relevance.proba(x) if texts else np.zeros(0)
-        theme = self.head.predict_proba(vecs, [t.full for t in texts]) if texts else np.zeros((0, 1))
+        theme = (
+            self.head.predict_proba(self._head_inputs(vecs, texts), [t.full for t in texts])
+            if texts
+            else np.zeros((0, 1))
+        )
         return {
             "profile": profile,
             "texts": texts,
@@ -97,11 +106,18 @@ class FastClassifier:
             progress(len(ads), len(ads))
         return preds
 
+    @property
+    def view(self) -> str:
+        """The text view the theme head reads (:mod:`.views`)."""
+        return str(self.head.meta.get("view", "minilm")) if isinstance(self.head, LinearHead) else "minilm"
+
+    def _head_inputs(self, vecs: np.ndarray, texts: list[AdText]) -> np.ndarray:
+        return view_inputs(self.view, vecs, _content(texts), self.second_view)
+
     def _embed(self, texts: list[AdText]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        content = [t.full[:EMBED_CHARS] if not t.empty else "(empty)" for t in texts]
-        return np.asarray(self.embedder.embed(content), dtype=np.float32)
+        return np.asarray(self.embedder.embed(_content(texts)), dtype=np.float32)
 
     def _predict(
         self, ad: Ad, text: AdText, p_rel: float, head_probs: np.ndarray, reasons: list[str]
@@ -120,6 +136,10 @@ class FastClassifier:
             reasons,
             notes,
         )
+
+
+def _content(texts: list[AdText]) -> list[str]:
+    return [t.full[:EMBED_CHARS] if not t.empty else "(empty)" for t in texts]
 
 
 def packaged_head(themes: ThemeSet) -> LinearHead | None:

@@ -12,6 +12,7 @@ from adlens.adclass.classifiers.base import MAX_AD_CHARS
 from adlens.adclass.classifiers.fast import EMBED_CHARS
 from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_themes
 from adlens.adclass.classifiers.themes import ThemeSet
+from adlens.adclass.classifiers.views import VIEWS, default_view, mpnet_source, view_inputs
 from adlens.adclass.classifiers.written import written_examples
 from adlens.errors import InvalidInput
 
@@ -30,6 +31,7 @@ def train_head(
     *,
     include_theme_examples: bool = True,
     seed: int = 0,
+    view: str | None = None,
 ) -> dict[str, Any]:
     """Fit a linear theme head and save it atomically at ``out_path``; return its metrics.
 
@@ -38,8 +40,12 @@ def train_head(
     training data unless ``include_theme_examples`` is false. A stratified fifth of the
     labelled examples (when there are at least 20) is held out to fit the temperature and report
     accuracy next to the zero-shot prototypes; the saved head is then refitted on everything with that
-    temperature.
+    temperature. ``view`` (:mod:`.views`): ``minilm`` or ``minilm+mpnet``; by default the larger view
+    when ``adlens[mpnet]`` is installed.
     """
+    view = default_view() if view is None else view
+    if view not in VIEWS:
+        raise InvalidInput(f"unknown head view {view!r}; known: {', '.join(VIEWS)}")
     classes = head_themes(themes)
     rows = [(str(t)[:MAX_AD_CHARS], str(label)) for t, label in examples if isinstance(t, str) and t.strip()]
     unknown = sorted({label for _, label in rows if label not in themes.names})
@@ -53,22 +59,30 @@ def train_head(
     )
     if len({label for _, label in rows + extra}) < 2:
         raise InvalidInput("training needs labelled examples of at least two themes")
-    embedder = runtime.text_embedder
+    base_embedder, second = runtime.text_embedder, mpnet_source(runtime)
+
+    def embed(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(MiniLM vectors, head inputs of ``view``)."""
+        cut = [t[:EMBED_CHARS] for t in texts]
+        base = np.asarray(base_embedder.embed(cut), dtype=np.float32)
+        return base, view_inputs(view, base, cut, second)
+
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(rows))
     hold = set(order[: len(rows) // 5].tolist()) if len(rows) >= 20 else set()
     train = [rows[i] for i in range(len(rows)) if i not in hold] + extra
     dev = [rows[i] for i in sorted(hold)]
-    x_train = embedder.embed([t[:EMBED_CHARS] for t, _ in train])
+    _, x_train = embed([t for t, _ in train])
     metrics: dict[str, Any] = {
         "n_examples": len(rows),
         "n_train": len(train),
         "n_dev": len(dev),
         "themes": classes,
+        "view": view,
     }
     calib = None
     if dev:
-        x_dev = embedder.embed([t[:EMBED_CHARS] for t, _ in dev])
+        x_dev_base, x_dev = embed([t for t, _ in dev])
         y_dev = [label for _, label in dev]
         calib = (x_dev, y_dev)
         dev_texts = [t for t, _ in dev]
@@ -84,9 +98,9 @@ def train_head(
             style=False,
             lexical=HEAD_LEXICAL,
         )
-        proto = PrototypeHead(themes, embedder)
+        proto = PrototypeHead(themes, base_embedder)
         metrics["dev_accuracy"] = _accuracy(probe.predict_proba(x_dev, dev_texts), y_dev, classes)
-        metrics["dev_accuracy_prototypes"] = _accuracy(proto.predict_proba(x_dev), y_dev, classes)
+        metrics["dev_accuracy_prototypes"] = _accuracy(proto.predict_proba(x_dev_base), y_dev, classes)
         temperature = probe.temperature
     else:
         temperature = 1.0
@@ -103,7 +117,7 @@ def train_head(
         lexical=HEAD_LEXICAL,
     )
     head.temperature = temperature
-    head.meta.update({"n_examples": len(rows), "themes_version": themes.version})
+    head.meta.update({"n_examples": len(rows), "themes_version": themes.version, "view": view})
     head.save(Path(out_path), themes.version)
     metrics["temperature"] = temperature
     metrics["version"] = head.version
