@@ -9,6 +9,7 @@ import pytest
 
 from adlens.embed import mpnet
 from adlens.embed.mpnet import MPNET_SPACE, MpnetEmbedder, mpnet_available, mpnet_model_dir
+from adlens.embed.protocol import TextEncoder
 from adlens.errors import InvalidInput, Unavailable
 
 pytestmark = pytest.mark.skipif(not mpnet_available(), reason="adlens[mpnet] is not installed")
@@ -40,6 +41,7 @@ def test_weights_that_do_not_match_are_refused_and_leave_nothing(
 
 def test_embeddings_are_normalised_and_meaningful(folder: Path) -> None:
     emb = MpnetEmbedder(folder.parent, threads=2)
+    assert isinstance(emb, TextEncoder)
     assert emb.space == MPNET_SPACE and MPNET_SPACE.dim == 768
     vecs = emb.embed(
         [
@@ -53,5 +55,8 @@ def test_embeddings_are_normalised_and_meaningful(folder: Path) -> None:
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
     assert emb.embed([]).shape == (0, 768)
+    assert np.allclose(
+        emb.embed_one("The central bank raised interest rates to curb inflation."), vecs[2], atol=1e-5
+    )
     with pytest.raises(InvalidInput):
         emb.embed("a single string")  # type: ignore[arg-type]

