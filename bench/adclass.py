@@ -9,7 +9,7 @@ benchmark needs no data set. Rows:
   ``fast`` per ad (one ``classify`` call per ad: no batching of the embedder).
 * ``llm`` batched (``generate_json_many`` over llama.cpp's parallel slots, shared cached prompt prefix)
   vs the baseline ``llm`` per ad (one call per ad), on ``--llm-n`` ads each.
-* ``fast, minilm+mpnet head`` (only with ``adlens[mpnet]`` installed): the same batched run with a theme
+* ``fast, minilm+mpnet head`` (only with the mpnet wheels installed): the same batched run with a theme
   head trained on the MiniLM + mpnet view (adlens.adclass.classifiers.views), i.e. the added cost of
   the second encoder.
 * ``ensemble`` batched on the fast ads: its speed depends on the share routed to the llm (printed).
@@ -115,7 +115,7 @@ def main() -> None:
     secs1, _ = run(fast, per_ad, 1)
     lines.append(row("fast", "per ad (baseline)", len(per_ad), secs1))
     log("\n".join(lines[-2:]))
-    if mpnet_available():  # a head trained on the MiniLM + mpnet view (adlens[mpnet]): its added cost
+    if mpnet_available():  # a head trained on the MiniLM + mpnet view (install.sh --mpnet): its added cost
         head_path = Path(tempfile.mkdtemp(prefix="adlens-bench-head-")) / "head.json"
         train_head([], rt, themes, head_path, view="minilm+mpnet")  # the theme and written examples
         big = get_classifier("fast", rt, themes, head_path=head_path)

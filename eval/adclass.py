@@ -397,7 +397,7 @@ def main() -> None:
     t_dv, t_te = list(dv["text"]), list(te["text"])
     x_dv, x_te = emb.embed([t[:EMBED_CHARS] for t in t_dv]), emb.embed([t[:EMBED_CHARS] for t in t_te])
 
-    # text views of the head (adlens.adclass.classifiers.views): mpnet only with adlens[mpnet] installed
+    # text views of the head (adlens.adclass.classifiers.views): mpnet only when its part wheels are installed
     views = [v for v in VIEWS if v == "minilm" or mpnet_available()]
     mp = CachedEmbedder(MpnetEmbedder.from_settings(rt.settings), dim=768)
 

