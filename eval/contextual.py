@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/contextual.py [--data ../shared/data] [--dev-only] [--write-calibration]
                                         [--views minilm,minilm+e5] [--json] [--no-demo-pages]
+                                        [--encoder minilm|mpnet]
 
 Protocol (fit on train, choose on dev, report on test; nothing is trained on AG News):
 
@@ -15,6 +16,14 @@ Protocol (fit on train, choose on dev, report on test; nothing is trained on AG 
   mapping (``contextual_data.py``) is frozen. ``--dev-only`` never reads AG News. BBC is never read.
 
 Embeddings are cached by text hash under ``<cache_dir>/contextual-eval`` so re-runs are fast.
+
+Comparisons with all-mpnet-base-v2 (``adlens.embed.mpnet``, ``./scripts/install.sh --mpnet``; dev only,
+nothing written): ``--views minilm,minilm+mpnet`` adds the
+head view ``minilm+mpnet`` to the dev table (reported, never chosen); ``--encoder mpnet`` (needs
+``--dev-only``, refuses ``--write-calibration``) embeds nodes, exemplars and documents with mpnet
+instead of MiniLM, so the prototype scores and the head's document vectors (still labelled
+``minilm`` in the table) are mpnet's.
+
 Brand safety has its own script: ``eval/contextual_safety.py``.
 """
 
@@ -47,11 +56,13 @@ from contextual_head import (
     FEATURES,
     HEAD_C,
     HEAD_WEIGHTS,
+    MPNET_FEATURES,
     blend,
     corpus_features,
     exemplar_features,
     labels_of,
     oof_log_proba,
+    use_mpnet_view,
 )
 
 from adlens.config import get_settings
@@ -67,6 +78,7 @@ from adlens.contextual.head import fit_head
 from adlens.contextual.nodes import embedder_id
 from adlens.contextual.scoring import ContextScorer, Document, RawScores, ScoringParams
 from adlens.contextual.taxonomy import load_taxonomy
+from adlens.embed.mpnet import MpnetEmbedder
 from adlens.runtime import Runtime
 
 GRID: list[dict[str, Any]] = [
@@ -162,14 +174,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-demo-pages", action="store_true", help="Skip the text+images demo-page check.")
     ap.add_argument("--views", default=",".join(FEATURES), help="Head feature sets to compare on dev.")
     ap.add_argument("--no-grid", action="store_true", help="Keep the shipped prototype knobs (no grid).")
+    ap.add_argument(
+        "--encoder",
+        choices=("minilm", "mpnet"),
+        default="minilm",
+        help="Text encoder of the prototype scorer (mpnet: a dev-only comparison).",
+    )
     args = ap.parse_args(argv)
     views = [v for v in args.views.split(",") if v]
+    if args.encoder == "mpnet" and (not args.dev_only or args.write_calibration):
+        ap.error(
+            "--encoder mpnet is a dev-only comparison: use it with --dev-only, without --write-calibration"
+        )
     t0 = time.perf_counter()
     os.environ.setdefault("ADLENS_ALLOW_PRIVATE_NETWORKS", "true")  # the demo pages are served on 127.0.0.1
     settings = get_settings()
     runtime = Runtime(settings)
     cache = settings.cache_dir / "contextual-eval"
     embedder = CachedEmbedder(runtime.text_embedder, cache / "embeddings.npz")
+    mpnet: CachedEmbedder | None = None
+    if args.encoder == "mpnet" or MPNET_FEATURES in views:
+        mpnet = CachedEmbedder(MpnetEmbedder(settings.models_dir, max_seq_length=384), cache / "mpnet.npz")
+        use_mpnet_view(mpnet)
+        if args.encoder == "mpnet":
+            embedder = mpnet
     e5: CachedEmbedder | None = None
     if "minilm+e5" in views:
         from adlens.embed.e5 import E5Embedder
@@ -212,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     if e5 is not None:
         e5.save()
     embedder.save()
+    if mpnet is not None:
+        mpnet.save()
     protos = {name: scorer.tier1_scores(raw) for name, raw in raws.items()}
     head_choice: list[dict[str, Any]] = []
     heads: dict[str, Any] = {}
@@ -236,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             row: dict[str, Any] = {"features": feat if hw else "none", "head_weight": hw}
             for c in [*devs, news_train]:
                 t1 = blend(scorer, protos[c.name], lp[c.name], hw)
-                row[c.name] = metrics(softmax(t1, DEFAULT_TEMPERATURE), c.truth)["top1"]
+                m = metrics(softmax(t1, DEFAULT_TEMPERATURE), c.truth)
+                row[c.name] = m["top1"]
+                if mpnet is not None:  # mpnet comparisons also look at top-3 (not a choice criterion)
+                    row[f"top3 {c.name}"] = m["top3"]
             row["mean"] = float(np.mean([row[c.name] for c in [*devs, news_train]]))
             head_choice.append(row)
             log(f"  head {row}")
@@ -246,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     def best_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return max(rows, key=lambda r: (round(r["mean"], 6), -r["head_weight"]))
 
-    best_head = best_of([r for r in head_choice if r["features"] != "minilm+e5"] or head_choice)
+    # the mpnet view is reported only: no shipped scorer can compute it
+    head_choice_product = [r for r in head_choice if r["features"] != MPNET_FEATURES]
+    best_head = best_of(
+        [r for r in head_choice_product if r["features"] != "minilm+e5"] or head_choice_product
+    )
     with_e5 = [r for r in head_choice if r["features"] == "minilm+e5"]
     if with_e5 and best_of(with_e5)["mean"] >= best_head["mean"] + E5_MIN_GAIN:
         best_head = best_of(with_e5)
@@ -340,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     embedder.save()
     if e5 is not None:
         e5.save()
+    if mpnet is not None:
+        mpnet.save()
     demo: list[dict[str, Any]] = [] if args.no_demo_pages else demo_pages_eval(runtime, scorer)
     result: dict[str, Any] = {
         "taxonomy": scorer.taxonomy.version,

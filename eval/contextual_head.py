@@ -1,7 +1,10 @@
 """The linear head for eval/contextual.py: features (MiniLM, + E5 view), out-of-fold scores, blending.
 
 The head's input is the MiniLM document vector, optionally concatenated with the E5 view of the
-full text (``features = "minilm+e5"``). Its training data are the example sentences and labelled
+full text (``features = "minilm+e5"``). For comparisons only (never chosen, never shipped), the view
+``minilm+mpnet`` concatenates the all-mpnet-base-v2 vector of the full text
+(:class:`adlens.embed.mpnet.MpnetEmbedder`, ``./scripts/install.sh --mpnet``). Its training data are the
+example sentences and labelled
 corpora; a corpus the head is trained on is only ever *scored* out of fold (5 folds by a hash of
 the group: the advertiser for ad copies, the item otherwise).
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from contextual_data import Corpus
@@ -23,18 +27,33 @@ __all__ = [
     "FOLDS",
     "HEAD_C",
     "HEAD_WEIGHTS",
+    "MPNET_FEATURES",
     "blend",
     "corpus_features",
     "exemplar_features",
     "fold_of",
     "labels_of",
     "oof_log_proba",
+    "use_mpnet_view",
 ]
 
 HEAD_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
 HEAD_C = 4.0
 FOLDS = 5
 FEATURES = ("minilm", "minilm+e5")
+MPNET_FEATURES = "minilm+mpnet"  # opt-in (``--views``): compared on dev, never chosen or shipped
+_MPNET: dict[str, Any] = {}
+
+
+def use_mpnet_view(embedder: Any) -> None:
+    """Register the (cached) mpnet embedder that the ``minilm+mpnet`` features read."""
+    _MPNET["view"] = embedder
+
+
+def _mpnet_view() -> Any:
+    if "view" not in _MPNET:
+        raise SystemExit("the minilm+mpnet features need use_mpnet_view(embedder) first")
+    return _MPNET["view"]
 
 
 def exemplar_features(scorer: ContextScorer, features: str) -> tuple[np.ndarray, list[str]]:
@@ -47,6 +66,10 @@ def exemplar_features(scorer: ContextScorer, features: str) -> tuple[np.ndarray,
         texts = [t for n in scorer.taxonomy for t in node_exemplars(scorer.taxonomy, n)]
         assert len(texts) == len(x) and scorer.view is not None
         x = np.hstack([x, np.asarray(scorer.view.embed(texts), dtype=np.float32)])
+    elif features == MPNET_FEATURES:
+        texts = [t for n in scorer.taxonomy for t in node_exemplars(scorer.taxonomy, n)]
+        assert len(texts) == len(x)
+        x = np.hstack([x, np.asarray(_mpnet_view().embed(texts), dtype=np.float32)])
     return np.asarray(x, dtype=np.float32), y
 
 
@@ -55,6 +78,9 @@ def corpus_features(raw: RawScores, features: str) -> np.ndarray:
     if features == "minilm+e5":
         assert raw.view_vectors is not None, "scorer.view must be set to score the E5 view"
         return np.hstack([raw.doc_vectors, raw.view_vectors])
+    if features == MPNET_FEATURES:  # the same text the E5 view reads: the full text of the document
+        texts = [pr.full or pr.title or " " for pr in raw.prepared]
+        return np.hstack([raw.doc_vectors, np.asarray(_mpnet_view().embed(texts), dtype=np.float32)])
     return raw.doc_vectors
 
 
