@@ -8,7 +8,7 @@ downloaded. Loading uses sentence-transformers on PyTorch (already a dependency)
 
 The vectors live in their own :class:`~adlens.embed.spaces.Space` (``text-mpnet``): they are **not**
 comparable with the MiniLM ``text`` space. adlens uses them as a second classifier view (the
-``fast`` theme head, eval/adclass_theme_mpnet.py: dev accuracy 0.686 → 0.737 next to MiniLM + TF-IDF).
+``fast`` theme head: dev accuracy 0.686 → 0.724 next to MiniLM + TF-IDF, eval/adclass.py).
 About 6× the cost of MiniLM per text on 2 cores.
 """
 

