@@ -170,6 +170,6 @@ def test_every_pinned_file_is_checked_and_a_killed_runs_leftovers_are_removed(
     (leftover / "all-mpnet-base-v2").mkdir(parents=True)
     tampered = dict(mpnet._FILE_SHA256, **{"modules.json": "0" * 64})
     monkeypatch.setattr(mpnet, "_FILE_SHA256", tampered)
-    with pytest.raises(Unavailable, match="modules.json does not match"):
+    with pytest.raises(Unavailable, match=r"modules\.json does not match"):
         mpnet_model_dir(models)
     assert list(models.iterdir()) == []  # nothing published, the leftover cleaned up under the lock
