@@ -5,9 +5,14 @@ return; the in-memory matrices, metadata columns and HNSW indexes are derived st
 are persisted with the seq of every position by :meth:`EmbeddedStore.checkpoint` (also run by
 :meth:`close`); on open, every live row is read back and rows the persisted index does not hold
 (seq above what it applied) are appended, deletions become dead positions. So a crash never
-loses an acknowledged write, it only costs catch-up work. One process opens a store file at a
-time (an exclusive ``flock`` on ``<path>.lock``); within it, writes take a lock, reads run
-concurrently.
+loses an acknowledged write, it only costs catch-up work.
+
+Several processes may open one store file (``adlens serve --workers N``, a CLI import beside a
+running server): SQLite serialises their writes, every write transaction first catches up with
+what the others committed (so a replaced id is found wherever it was written), and every read
+catches up when ``PRAGMA data_version`` says another connection committed: new rows by seq,
+deletions from the ``tombstones`` log, collections dropped or created again by incarnation. Within
+a process, writes take a lock and reads run concurrently.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from adlens.errors import Conflict, InvalidInput, Unavailable
+from adlens.errors import Conflict, InvalidInput, NotFound, Unavailable
 from adlens.store import filters, sqlite_rows, sqlite_schema, validation
 from adlens.store.ann import HnswIndex, save_state
 from adlens.store.base import DEFAULT_NAMESPACE, CollectionInfo, FusionMethod, Hit, Record, Where
@@ -61,24 +66,28 @@ class EmbeddedStore(StoreCore):
         validation.check_name("collection", name)
         fields = validation.check_fields(vector_fields)
         with self._lock.write():
-            if name in self._fields:
-                if not exist_ok:
-                    raise Conflict(f"collection {name!r} already exists")
-                if self._fields[name] != fields:
-                    raise Conflict(f"collection {name!r} exists with fields {self._fields[name]}")
-                return CollectionInfo(name, dict(fields))
 
-            def tx(c: sqlite3.Connection) -> None:
+            def tx(c: sqlite3.Connection) -> int | None:
+                if name in self._fields:  # up to date: _write caught up with other processes
+                    if not exist_ok:
+                        raise Conflict(f"collection {name!r} already exists")
+                    if self._fields[name] != fields:
+                        raise Conflict(f"collection {name!r} exists with fields {self._fields[name]}")
+                    return None
+                incarnation = sqlite_schema.next_seqs(c, 1)
                 c.execute(
-                    "INSERT INTO collections(name, fields_json) VALUES (?, ?)",
-                    (name, json.dumps(fields)),
+                    "INSERT INTO collections(name, fields_json, incarnation) VALUES (?, ?, ?)",
+                    (name, json.dumps(fields), incarnation),
                 )
                 sqlite_schema.create_fts(c, name)
+                return incarnation
 
-            self._write(tx)
-            shutil.rmtree(self.index_dir / name, ignore_errors=True)
-            self._fields[name] = fields
-            self._states[name] = CollectionState(fields)
+            incarnation = self._write(tx)
+            if incarnation is not None:
+                with self._index_lock(name):
+                    shutil.rmtree(self.index_dir / name, ignore_errors=True)
+                self._fields[name], self._incarnations[name] = fields, incarnation
+                self._states[name] = CollectionState(fields)
         return CollectionInfo(name, dict(fields))
 
     def drop_collection(self, name: str) -> None:
@@ -86,21 +95,36 @@ class EmbeddedStore(StoreCore):
         with self._lock.write():
 
             def tx(c: sqlite3.Connection) -> None:
+                if name not in self._fields:
+                    raise NotFound(f"collection {name!r} does not exist")
                 sqlite_schema.drop_fts(c, name)
                 c.execute("DELETE FROM records WHERE collection=?", (name,))
+                c.execute("DELETE FROM tombstones WHERE collection=?", (name,))
                 c.execute("DELETE FROM collections WHERE name=?", (name,))
 
             self._write(tx)
-            self._fields.pop(name, None)
-            self._states.pop(name, None)
-            self._dirty.discard(name)
-            shutil.rmtree(self.index_dir / name, ignore_errors=True)
+            self._forget(name)
+            with self._index_lock(name):
+                shutil.rmtree(self.index_dir / name, ignore_errors=True)
 
     def list_collections(self) -> list[CollectionInfo]:
         self._check_open()
         return [CollectionInfo(n, dict(f)) for n, f in sorted(self._fields.items())]
 
     # -- writes ------------------------------------------------------------------------------
+    def _writable(self, collection: str, fields: dict[str, int]) -> CollectionState:
+        """The loaded state of ``collection`` inside a write transaction (after the catch-up): it
+        may have been dropped, or dropped and created again, by another process meanwhile."""
+        if self._fields.get(collection) != fields:
+            if collection not in self._fields:
+                raise NotFound(f"collection {collection!r} does not exist")
+            raise Conflict(
+                f"collection {collection!r} was created again with fields {self._fields[collection]}"
+            )
+        if collection not in self._states:
+            self._states[collection] = self._load_state(collection, fields, persisted=True)
+        return self._states[collection]
+
     def upsert(self, collection: str, records: Sequence[Record], namespace: str = DEFAULT_NAMESPACE) -> int:
         fields = self._ensure_loaded(collection)
         validation.check_namespace(namespace)
@@ -109,16 +133,16 @@ class EmbeddedStore(StoreCore):
             return 0
         packed = sqlite_rows.pack(mats, fields)
         with self._lock.write():
-            st = self._state(collection)
-            code = st.ns_vocab.get(namespace, -1)
-            old = [p for r in recs if (p := st.key_to_pos.get((code, r.id))) is not None]
 
-            def tx(c: sqlite3.Connection) -> np.ndarray:
+            def tx(c: sqlite3.Connection) -> tuple[CollectionState, list[int], np.ndarray]:
+                st = self._writable(collection, fields)
+                code = st.ns_vocab.get(namespace, -1)
+                old = [p for r in recs if (p := st.key_to_pos.get((code, r.id))) is not None]
                 if old:
                     sqlite_rows.delete_seqs(c, collection, st.seqs[old].tolist())
-                return sqlite_rows.insert_rows(c, collection, namespace, recs, packed)
+                return st, old, sqlite_rows.insert_rows(c, collection, namespace, recs, packed)
 
-            seqs = self._write(tx)
+            st, old, seqs = self._write(tx)
             st.kill(old)
             rows = Rows(
                 seqs,
@@ -135,30 +159,41 @@ class EmbeddedStore(StoreCore):
             self._dirty.add(collection)
         return len(recs)
 
-    def _delete_positions(self, collection: str, st: CollectionState, pos: list[int]) -> int:
+    def _delete_where(self, collection: str, fields: dict[str, int], positions: Any) -> int:
+        """Delete the rows ``positions(state)`` picks, computed after the catch-up (write lock held)."""
+
+        def tx(c: sqlite3.Connection) -> tuple[CollectionState, list[int]]:
+            st = self._writable(collection, fields)
+            pos = positions(st)
+            if pos:
+                sqlite_rows.delete_seqs(c, collection, st.seqs[pos].tolist())
+            return st, pos
+
+        st, pos = self._write(tx)
         if pos:
-            self._write(lambda c: sqlite_rows.delete_seqs(c, collection, st.seqs[pos].tolist()))
             st.kill(pos)
             self._dirty.add(collection)
         return len(pos)
 
     def delete(self, collection: str, ids: Sequence[str], namespace: str = DEFAULT_NAMESPACE) -> int:
-        self._ensure_loaded(collection)
+        fields = self._ensure_loaded(collection)
         ids = validation.check_ids(ids)
         validation.check_namespace(namespace)
-        with self._lock.write():
-            st = self._state(collection)
+
+        def positions(st: CollectionState) -> list[int]:
             code = st.ns_vocab.get(namespace, -1)
-            pos = [p for i in dict.fromkeys(ids) if (p := st.key_to_pos.get((code, i))) is not None]
-            return self._delete_positions(collection, st, pos)
+            return [p for i in dict.fromkeys(ids) if (p := st.key_to_pos.get((code, i))) is not None]
+
+        with self._lock.write():
+            return self._delete_where(collection, fields, positions)
 
     def delete_namespace(self, collection: str, namespace: str) -> int:
-        self._ensure_loaded(collection)
+        fields = self._ensure_loaded(collection)
         validation.check_namespace(namespace)
         with self._lock.write():
-            st = self._state(collection)
-            pos = np.flatnonzero(st.base_mask(namespace)).tolist()
-            return self._delete_positions(collection, st, pos)
+            return self._delete_where(
+                collection, fields, lambda st: np.flatnonzero(st.base_mask(namespace)).tolist()
+            )
 
     # -- reads -------------------------------------------------------------------------------
     def list_namespaces(self, collection: str) -> list[str]:
@@ -353,11 +388,12 @@ class EmbeddedStore(StoreCore):
                 st = self._state(name)
                 if st.n and st.dead > 0.25 * st.n:
                     indexed = list(st.ann)
-                    st = CollectionState.from_rows(fields, sqlite_rows.load_rows(self._w, name, fields), None)
+                    st = self._load_state(name, fields, persisted=False)
                     self._states[name] = st
                     self._build(st, indexed)
                 self._build(st)
-                save_state(self.index_dir / name, st.persisted_seqs(), st.ann)
+                with self._index_lock(name):
+                    save_state(self.index_dir / name, st.persisted_seqs(), st.ann)
                 self._dirty.discard(name)
 
     def close(self) -> None:

@@ -7,6 +7,8 @@ import fcntl
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,12 @@ __all__ = ["StoreCore"]
 
 
 class StoreCore:
-    """Opens ``path`` exclusively (an ``flock`` on ``<path>.lock``) and holds the derived state."""
+    """Opens ``path`` (shared with other processes) and holds the derived state.
+
+    Several processes may open the same file: writes are serialised by SQLite's write lock, and
+    each process catches its in-memory state up with what the others committed (new rows by seq,
+    deletions from the tombstone log, collections by incarnation) before every operation, after a
+    ``PRAGMA data_version`` check that costs microseconds when nothing changed."""
 
     def __init__(
         self,
@@ -42,29 +49,25 @@ class StoreCore:
         self.exact_scan_threshold = exact_scan_threshold
         self._hnsw = {"m": hnsw_m, "ef_construction": ef_construction}
         self._ef = (ef_search, ef_max)
-        self._lockfile = open(self.path.with_name(self.path.name + ".lock"), "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lockfile.close()
-            raise Unavailable(f"store {self.path} is open in another process") from None
         self._lock = RWLock()
         self._conns: list[sqlite3.Connection] = []
         self._local = threading.local()
-        try:
-            self._w = self._connect()
-            sqlite_schema.init_db(self._w)
-            self._fields: dict[str, dict[str, int]] = {
-                name: json.loads(fj)
-                for name, fj in self._w.execute("SELECT name, fields_json FROM collections")
-            }
-        except BaseException:
-            self._release()
-            raise
+        self._fields: dict[str, dict[str, int]] = {}
+        self._incarnations: dict[str, int] = {}
+        self._seen = -1  # the PRAGMA data_version the in-memory state reflects
+        self._vlock = threading.Lock()
         self._states: dict[str, CollectionState] = {}
         self._dirty: set[str] = set()
         self._closed = False
         self.last_plan: Plan | None = None
+        try:
+            self._w = self._connect()
+            sqlite_schema.init_db(self._w)
+            self._v = self._connect()  # only for PRAGMA data_version (another process committed?)
+            self._catch_up(self._w)
+        except BaseException:
+            self._release()
+            raise
 
     def scan_threshold(self, rows: int) -> int:
         """Filters matching fewer rows than this get an exact scan: the configured value, or by
@@ -90,6 +93,92 @@ class StoreCore:
     def _check_open(self) -> None:
         if self._closed:
             raise Unavailable("store is closed")
+        self._sync()
+
+    # -- other processes ---------------------------------------------------------------------
+    def _data_version(self) -> int:
+        with self._vlock:
+            return int(self._v.execute("PRAGMA data_version").fetchone()[0])
+
+    def _sync(self) -> None:
+        """Catch up with commits of other connections (other processes) if there were any."""
+        if self._data_version() == self._seen:
+            return
+        with self._lock.write():
+            self._catch_up(self._w)
+
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        """Apply what other processes committed: collections created or dropped, new rows,
+        deletions. Write lock held; ``conn`` is ``self._w``, inside a write transaction or not."""
+        seen = self._data_version()  # read first: a commit after this changes it again
+        if seen == self._seen:
+            return
+        own_tx = not conn.in_transaction
+        if own_tx:
+            conn.execute("BEGIN")  # one snapshot for everything read below
+        try:
+            current = {
+                name: (json.loads(fj), int(inc))
+                for name, fj, inc in conn.execute("SELECT name, fields_json, incarnation FROM collections")
+            }
+            for name in list(self._fields):
+                if name not in current or current[name][1] != self._incarnations.get(name):
+                    self._forget(name)  # dropped (and perhaps created again) elsewhere
+            for name, (fields, inc) in current.items():
+                if name not in self._fields:
+                    self._fields[name], self._incarnations[name] = fields, inc
+            for name, st in self._states.items():
+                # deletions first: a replaced id's old row dies before its new row takes the key
+                st.tombstone, gone = sqlite_rows.tombstones_after(conn, name, st.tombstone)
+                if gone.size:
+                    pos = st.positions_of_seqs(gone)
+                    st.kill(pos[pos >= 0])
+                rows = sqlite_rows.load_rows(conn, name, self._fields[name], after=st.last_seq)
+                if rows.seqs.size:
+                    st.append(rows)
+        finally:
+            if own_tx:
+                conn.execute("COMMIT")
+        self._seen = seen
+
+    def _forget(self, name: str) -> None:
+        """Drop the in-memory state of a collection (write lock held)."""
+        self._fields.pop(name, None)
+        self._incarnations.pop(name, None)
+        self._states.pop(name, None)
+        self._dirty.discard(name)
+
+    def _load_state(self, name: str, fields: dict[str, int], *, persisted: bool) -> CollectionState:
+        """Every live row (plus the persisted index when ``persisted``), from one snapshot (write
+        lock held)."""
+        conn = self._w
+        own_tx = not conn.in_transaction
+        if own_tx:
+            conn.execute("BEGIN")
+        try:
+            tombstone = sqlite_rows.last_tombstone(conn)
+            rows = sqlite_rows.load_rows(conn, name, fields)
+        finally:
+            if own_tx:
+                conn.execute("COMMIT")
+        state = None
+        if persisted:
+            with self._index_lock(name):
+                state = load_state(self.index_dir / name, fields)
+        st = CollectionState.from_rows(fields, rows, state)
+        st.tombstone = tombstone
+        return st
+
+    @contextmanager
+    def _index_lock(self, name: str) -> Iterator[None]:
+        """Serialise reading and writing a collection's persisted index across processes."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / f".{name}.lock", "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def _get_fields(self, name: str) -> dict[str, int]:
         self._check_open()
@@ -110,9 +199,7 @@ class StoreCore:
         if name not in self._states:
             with self._lock.write():
                 if name not in self._states and name in self._fields:
-                    rows = sqlite_rows.load_rows(self._w, name, fields)
-                    state = load_state(self.index_dir / name, fields)
-                    self._states[name] = CollectionState.from_rows(fields, rows, state)
+                    self._states[name] = self._load_state(name, fields, persisted=True)
         return fields
 
     def _tx(self) -> sqlite3.Connection:
@@ -120,8 +207,12 @@ class StoreCore:
         return self._w
 
     def _write(self, fn: Any) -> Any:
+        """Run ``fn(conn)`` in one write transaction, after catching up with other processes
+        (nobody else can commit until this one ends). Write lock held."""
         try:
-            out = fn(self._tx())
+            conn = self._tx()
+            self._catch_up(conn)
+            out = fn(conn)
             self._w.execute("COMMIT")
             return out
         except BaseException:
@@ -169,8 +260,6 @@ class StoreCore:
     def _release(self) -> None:
         for c in self._conns:
             c.close()
-        fcntl.flock(self._lockfile, fcntl.LOCK_UN)
-        self._lockfile.close()
 
 
 _RANGES = ("gt", "gte", "lt", "lte")

@@ -7,6 +7,8 @@ needs one (a filter matching at least ``exact_scan_threshold`` rows), so a field
 searched under selective filters (e.g. photo vectors of 1 % of the records) never costs an index;
 an index holds positions ``0..ntotal-1`` and is caught up lazily (:meth:`CollectionState.ensure_ann`).
 Every write bumps ``version``, which invalidates the cached filter masks (``masks``).
+``tombstone`` is the newest tombstone (deletion by any process) this state has applied; rows newer
+than :attr:`CollectionState.last_seq` are the ones it has not seen yet.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class CollectionState:
         self.ann: dict[str, HnswIndex] = {}
         self.dead = 0
         self.version = 0
+        self.tombstone = 0
         self.masks = MaskCache()  # whole filters and range leaves (mostly short-lived)
         self.leaf_masks = MaskCache()  # categorical leaves: equality, $in, $exists, $contains
 
@@ -115,7 +118,9 @@ class CollectionState:
             if self.alive[p]:
                 self.alive[p] = False
                 self.dead += 1
-                self.key_to_pos.pop((int(self.ns[p]), self.ids[p]), None)
+                key = (int(self.ns[p]), self.ids[p])
+                if self.key_to_pos.get(key) == p:  # not a newer row of the same id
+                    del self.key_to_pos[key]
 
     @classmethod
     def from_rows(cls, fields: dict[str, int], rows: Rows, state: IndexState | None) -> CollectionState:
@@ -197,6 +202,11 @@ class CollectionState:
         idx_c = np.minimum(idx, max(self.n - 1, 0))
         ok = (idx < self.n) & (s[idx_c] == seqs) & self.alive[idx_c] if self.n else idx < 0
         return np.where(ok, idx_c, -1)
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest position (0 when empty): rows with a higher seq are not here yet."""
+        return int(self.seqs[self.n - 1]) if self.n else 0
 
     def ann_behind(self, field: str) -> bool:
         idx = self.ann.get(field)

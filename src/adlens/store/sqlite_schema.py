@@ -3,12 +3,18 @@
 Tables::
 
     meta(key, value)                      schema_version, seq_high_water (never reused)
-    collections(name, fields_json)        vector fields (name -> dim), in declared order
+    collections(name, fields_json, incarnation)
+                                          vector fields (name -> dim), in declared order;
+                                          incarnation: a fresh seq per create, so another process
+                                          notices a collection dropped and created again
     records(seq, collection, namespace, id, metadata_json, text, vec)
                                           vec: the normalised float32 vectors of every field
                                           concatenated in declared order; seq is assigned on
                                           every write and never reused, so the ANN index can
                                           catch up by "rows with seq > last applied seq"
+    tombstones(id, collection, seq)       every deleted or replaced row's seq, in commit order: how
+                                          other processes on the same file learn of deletions
+                                          (new rows they find by seq)
     fts_<collection>(text)                FTS5, external content = records(seq, text)
 
 Migrations follow rclip: ``VERSION`` is the schema this code writes; ``MIGRATIONS[v]`` upgrades
@@ -23,9 +29,10 @@ from pathlib import Path
 
 from adlens.errors import Unavailable
 
-VERSION = 1
+VERSION = 2
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
+# the version-1 schema; a new database is created as version 1 and migrated like any other
 _BASE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, fields_json TEXT NOT NULL);
@@ -41,7 +48,18 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records(collection, namespace, id);
 """
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Several processes on one store: collection incarnations and a tombstone log."""
+    conn.execute("ALTER TABLE collections ADD COLUMN incarnation INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "CREATE TABLE tombstones (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "collection TEXT NOT NULL, seq INTEGER NOT NULL)"
+    )
+    conn.execute("CREATE INDEX tombstones_collection ON tombstones(collection, id)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -61,7 +79,7 @@ def init_db(conn: sqlite3.Connection) -> None:
         for stmt in filter(None, (s.strip() for s in _BASE.split(";"))):
             conn.execute(stmt)
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row else VERSION
+        version = int(row[0]) if row else 1  # no version yet: the base (version 1) schema was just created
         if version > VERSION:
             raise Unavailable(
                 f"store schema version {version} is newer than this adlens ({VERSION}); upgrade adlens"
