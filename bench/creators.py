@@ -371,6 +371,16 @@ def serve_and_load(
                 raise RuntimeError("server did not start: " + (home / "bench-server.log").read_text()[-2000:])
             time.sleep(0.5)
         body = payloads(max(requests, int(duration * clients)))
+        workers = int(extra_env.get("ADLENS_WORKERS", "1"))
+        t0 = time.perf_counter()
+        ready: dict[int, float] = {}  # worker pid -> seconds its last health answer took
+        while len(ready) < workers or max(ready.values()) > 1.0:
+            t1 = time.perf_counter()  # health waits while a worker preloads the creators index
+            pid = httpx.get(url + "/api/v1/health", timeout=900).json()["worker"]["pid"]
+            ready[pid] = time.perf_counter() - t1
+            if time.perf_counter() - t0 > 900:
+                raise RuntimeError(f"workers not ready after 900 s: {ready}")
+        print(f"  {workers} worker(s) loaded the index: {time.perf_counter() - t0:.1f} s", flush=True)
         t0 = time.perf_counter()
         first = httpx.post(url + "/api/v1/creators/search", json=body[0], timeout=900)
         print(
@@ -427,13 +437,12 @@ def main() -> None:
         help="ADLENS_EXACT_SCAN_THRESHOLD for the store (in-process and server); default: the setting's.",
     )
     ap.add_argument("--duration", type=float, default=60.0, help="Seconds of the think-time load phase.")
+    ap.add_argument("--workers", type=int, default=1, help="`adlens serve --workers` (processes).")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="adlens-bench-creators-"))
-    env = (
-        {}
-        if args.exact_scan_threshold is None
-        else {"ADLENS_EXACT_SCAN_THRESHOLD": str(args.exact_scan_threshold)}
-    )
+    env = {"ADLENS_WORKERS": str(args.workers)}
+    if args.exact_scan_threshold is not None:
+        env["ADLENS_EXACT_SCAN_THRESHOLD"] = str(args.exact_scan_threshold)
     settings = Settings(home=home)
     if args.exact_scan_threshold is not None:
         settings.exact_scan_threshold = args.exact_scan_threshold

@@ -66,10 +66,21 @@ def _raw(body: dict[str, Any] | None, host: str) -> bytes:
     ).encode() + data
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        out.extend(int(c) for c in task.read_text().split())
+    return out
+
+
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its live descendants (the server's workers)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_s(c) for c in _children(pid))
 
 
 async def load(

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     # server
     host: str = "127.0.0.1"
     port: int = 8765
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server worker processes (`adlens serve --workers`); each holds its own copy of "
+        "the models and the store's in-memory index.",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="When set, /api/v1 requires it (X-API-Key or Bearer)."
     )

@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         for hook in app.state.startup_hooks:
             hook(runtime)
         runtime.jobs.start()
-        if settings.demo:
+        # with several workers only the one whose job runner is active seeds (the others are on
+        # standby), so a worker started later does not queue the seeding again
+        if settings.demo and getattr(runtime.jobs, "active", True):
             runtime.jobs.submit(DEMO_JOB, {}, dedupe_key="demo-seed")
         log.info("adlens %s ready", __version__)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -13,7 +14,7 @@ from typer.core import TyperGroup
 from adlens import __version__
 from adlens.apps import APPS
 from adlens.cli.output import console, emit, err_console
-from adlens.config import get_settings
+from adlens.config import get_settings, reset_settings
 from adlens.errors import AdlensError
 
 
@@ -139,25 +140,49 @@ def doctor(
 def serve(
     host: str = typer.Option(None, help="Bind address (default: ADLENS_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default: ADLENS_PORT, 8765)."),
+    workers: int = typer.Option(
+        None, min=1, max=64, help="Worker processes sharing ADLENS_HOME (default: ADLENS_WORKERS, 1); see docs/deploy.md."
+    ),
     demo: bool = typer.Option(False, "--demo", help="Seed demo data on start."),
     log_level: str = typer.Option("info", help="Log level."),
 ) -> None:
     """Run the API server with the web UI."""
     import uvicorn
 
-    from adlens.api import create_app
+    from adlens.api.worker import LOG_LEVEL_ENV
     from adlens.observability import configure_logging
 
     settings = get_settings()
+    # what the server binds is what it is: URLs built from settings (demo pages, links) use these;
+    # worker processes are spawned and rebuild their settings from the environment, so it carries them
+    overrides = {
+        "ADLENS_HOST": host or settings.host,
+        "ADLENS_PORT": str(port or settings.port),
+        "ADLENS_WORKERS": str(workers or settings.workers),
+        LOG_LEVEL_ENV: log_level,
+    }
     if demo:
-        settings.demo = True
-    # what the server binds is what it is: URLs built from settings (demo pages, links) use these
-    settings.host = bind_host = host or settings.host
-    settings.port = bind_port = port or settings.port
+        overrides["ADLENS_DEMO"] = "1"
+    os.environ.update(overrides)
+    reset_settings()
+    settings = get_settings()
     configure_logging(log_level.upper())
-    application = create_app(settings)
-    err_console.print(f"adlens {__version__} on http://{bind_host}:{bind_port}/  (API docs: /api/docs)")
-    uvicorn.run(application, host=bind_host, port=bind_port, log_level=log_level, access_log=False)
+    err_console.print(
+        f"adlens {__version__} on http://{settings.host}:{settings.port}/  (API docs: /api/docs)"
+        + (f", {settings.workers} workers" if settings.workers > 1 else "")
+    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level,
+        "access_log": False,
+    }
+    if settings.workers == 1:
+        from adlens.api import create_app
+
+        uvicorn.run(create_app(settings), **common)
+    else:
+        uvicorn.run("adlens.api.worker:worker_app", factory=True, workers=settings.workers, **common)
 
 
 def _mount_apps() -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
+import threading
 import weakref
 from typing import Any
 
@@ -40,9 +42,10 @@ from adlens.creators.sources import read_bytes
 from adlens.errors import InvalidInput, NotFound, PayloadTooLarge
 from adlens.runtime import Runtime
 
-__all__ = ["SearchRequest", "health", "router"]
+__all__ = ["SearchRequest", "health", "on_startup", "router"]
 
 router = APIRouter(tags=["creators"])
+log = logging.getLogger("adlens.creators")
 _FILE_RE = re.compile(r"^[0-9a-f]{32}\.jpg$")
 
 
@@ -210,6 +213,22 @@ def photo(file: str, runtime: Runtime = Depends(get_runtime)) -> FileResponse:
 @router.get("/creators/{creator_id}", summary="One creator by id (platform:handle)")
 def creator(creator_id: str, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
     return to_jsonable(get_creator(runtime, creator_id))  # type: ignore[no-any-return]
+
+
+def on_startup(runtime: Runtime) -> None:
+    """Load the creators' in-memory index in the background when the store already holds creators,
+    so the first search of each server worker does not pay for it (a minute at 1M creators);
+    a search that arrives meanwhile waits for the load instead of starting a second one."""
+
+    def warm() -> None:
+        try:
+            store = runtime.store
+            if any(c.name == COLLECTION for c in store.list_collections()):
+                store.count(COLLECTION)
+        except Exception:  # a failed warm-up only means the first search loads it
+            log.warning("could not preload the creators index", exc_info=True)
+
+    threading.Thread(target=warm, name="adlens-creators-warm", daemon=True).start()
 
 
 def health(runtime: Runtime) -> dict[str, Any]:

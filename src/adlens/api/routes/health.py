@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 from typing import Any
 
@@ -73,6 +74,8 @@ def health(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
         "store": store,
         "cache": cache,
         "auth": runtime.settings.api_key is not None,
+        # which worker answered (``adlens serve --workers N``): models, caches and counters are per process
+        "worker": {"pid": os.getpid(), "jobs_active": bool(getattr(runtime.jobs, "active", True))},
         "apps": [{**a.describe(), **_app_health(a, runtime)} for a in APPS],
         "versions": _versions(),
     }
