@@ -141,7 +141,10 @@ def serve(
     host: str = typer.Option(None, help="Bind address (default: ADLENS_HOST, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default: ADLENS_PORT, 8765)."),
     workers: int = typer.Option(
-        None, min=1, max=64, help="Worker processes sharing ADLENS_HOME (default: ADLENS_WORKERS, 1); see docs/deploy.md."
+        None,
+        min=1,
+        max=64,
+        help="Worker processes sharing ADLENS_HOME (default: ADLENS_WORKERS, 1); see docs/deploy.md.",
     ),
     demo: bool = typer.Option(False, "--demo", help="Seed demo data on start."),
     log_level: str = typer.Option("info", help="Log level."),
