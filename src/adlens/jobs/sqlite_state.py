@@ -151,6 +151,11 @@ class SqliteJobStore:
             row = self._conn.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return bool(row and row[0])
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (e.g. another process) committed to the database."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def checkpoint_of(self, job_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute("SELECT checkpoint FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -279,21 +284,39 @@ class SqliteJobStore:
         return self.get(job_id)
 
     def requeue(self, job_id: str, reason: str) -> None:
-        """Put one running job back in the queue (runner shutdown); its checkpoint is kept."""
+        """Put one running job back in the queue (runner shutdown); its checkpoint is kept. A job whose
+        cancel was requested meanwhile (possibly by another process) is cancelled instead."""
         with self._tx() as c:
-            c.execute("UPDATE jobs SET state = 'queued' WHERE id = ? AND state = 'running'", (job_id,))
+            row = c.execute("SELECT state, cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row[0] != JobState.RUNNING.value:
+                return
+            if row[1]:
+                self._cancel_running(c, job_id)
+                return
+            c.execute("UPDATE jobs SET state = 'queued' WHERE id = ?", (job_id,))
             self._event(c, job_id, "state", {"state": JobState.QUEUED.value, "reason": reason})
 
     def requeue_orphans(self) -> builtins.list[str]:
-        """On start: jobs left ``running`` by a dead process go back to ``queued`` for resume."""
+        """On start (only by the process holding the runner lock): jobs left ``running`` by a dead process
+        go back to ``queued`` for resume; those whose cancel was requested are cancelled. Returns the ids
+        re-queued."""
         with self._tx() as c:
-            ids = [r[0] for r in c.execute("SELECT id FROM jobs WHERE state = 'running'").fetchall()]
-            for job_id in ids:
+            rows = c.execute("SELECT id, cancel_requested FROM jobs WHERE state = 'running'").fetchall()
+            ids = []
+            for job_id, cancel_requested in rows:
+                if cancel_requested:
+                    self._cancel_running(c, job_id)
+                    continue
                 c.execute("UPDATE jobs SET state = 'queued' WHERE id = ?", (job_id,))
                 self._event(
                     c, job_id, "state", {"state": JobState.QUEUED.value, "reason": "resumed after restart"}
                 )
+                ids.append(job_id)
         return ids
+
+    def _cancel_running(self, c: sqlite3.Connection, job_id: str) -> None:
+        c.execute("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job_id))
+        self._event(c, job_id, "state", {"state": JobState.CANCELLED.value})
 
     def purge(self, finished_before: float) -> int:
         """Delete finished jobs (and their events) that ended before ``finished_before`` (epoch seconds)."""
