@@ -49,7 +49,7 @@ from adlens.config import Settings
 from adlens.creators.filters import CreatorFilters, to_where
 from adlens.creators.ingest import import_table, quality_path
 from adlens.creators.quality import fit
-from adlens.creators.schema import COLLECTION, VECTOR_FIELDS, ensure_collection
+from adlens.creators.schema import PHOTO_FIELDS, PHOTOS, PROFILE_FIELDS, PROFILES, ensure_collections
 from adlens.creators.sources import read_path
 from adlens.creators.vocab import CATEGORIES
 from adlens.runtime import Runtime
@@ -117,7 +117,7 @@ def ingest(
     )
     meta = generate(n, templates, rng)
     store = rt.store
-    ensure_collection(store)
+    ensure_collections(store)
     text_all = np.zeros((n, 384), np.float32)
     t0 = time.perf_counter()
     for start in range(0, n, batch):
@@ -128,10 +128,9 @@ def ingest(
         vv = rng.normal(size=(tv.shape[0], 1280)).astype(np.float32)
         if not write:
             continue
-        recs = []
+        recs, photo_recs = [], []
         for j, i in enumerate(range(sl.start, sl.stop)):
             m = {
-                "kind": "profile",
                 "platform": PLATFORMS[meta["platform"][i]],
                 "handle": f"c{i:07d}",
                 "followers": int(meta["followers"][i]),
@@ -144,14 +143,7 @@ def ingest(
                 "photos": [],
             }
             cid = f"{m['platform']}:{m['handle']}"
-            recs.append(
-                Record(
-                    cid,
-                    {"text": tv[j], "photo_text": pv[j], "photo_visual": vv[j]},
-                    m,
-                    f"{m['category']} creator",
-                )
-            )
+            recs.append(Record(cid, {"text": tv[j]}, m, f"{m['category']} creator"))
             if meta["photo"][i]:
                 pm = {
                     k: m[k]
@@ -166,11 +158,11 @@ def ingest(
                         "location_terms",
                     )
                 }
-                pm.update(kind="photo", creator_id=cid, photo_index=0, file="", source="synthetic")
-                recs.append(
-                    Record(f"{cid}#photo0", {"text": tv[j], "photo_text": pv[j], "photo_visual": vv[j]}, pm)
-                )
-        store.upsert(COLLECTION, recs)
+                pm.update(creator_id=cid, photo_index=0, file="", source="synthetic")
+                photo_recs.append(Record(f"{cid}#photo0", {"photo_text": pv[j], "photo_visual": vv[j]}, pm))
+        store.upsert(PROFILES, recs)
+        if photo_recs:
+            store.upsert(PHOTOS, photo_recs)
         if (start // batch) % 10 == 0:
             print(
                 f"  upserted {sl.stop:,}/{n:,} ({sl.stop / (time.perf_counter() - t0):,.0f} rows/s)",
@@ -181,8 +173,9 @@ def ingest(
     if write and index:
         # the text field is searched under broad filters (ANN); photo fields only over photo records
         # (1 %): exact scans below exact_scan_threshold, so no index is built for them (lazy)
-        store.build_index(COLLECTION, ["text"])
-        store.checkpoint(COLLECTION)
+        store.build_index(PROFILES, ["text"])
+        store.checkpoint(PROFILES)
+        store.checkpoint(PHOTOS)
     t_index = time.perf_counter() - t1
     fit(meta["followers"].astype(float), meta["er"]).save(quality_path(rt.settings))
     return {"meta": meta, "text": text_all, "templates": templates, "upsert_s": t_upsert, "index_s": t_index}
@@ -240,7 +233,7 @@ def recall(rt: Runtime, data: dict[str, Any], n_queries: int = 300) -> dict[str,
         ) / np.sqrt(384)
         q = (q / np.linalg.norm(q)).astype(np.float32)
         t0 = time.perf_counter()
-        hits = store.search(COLLECTION, q, field="text", k=10, where=to_where(f, "profile"))
+        hits = store.search(PROFILES, q, field="text", k=10, where=to_where(f))
         t_store.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         mask = numpy_mask(meta, f)
@@ -465,7 +458,7 @@ def main() -> None:
     else:
         data = ingest(rt, args.n, write=not args.reuse)
         t0 = time.perf_counter()
-        n_records = rt.store.count(COLLECTION)
+        n_records = rt.store.count(PROFILES) + rt.store.count(PHOTOS)
         print(f"  store open (load rows + persisted index): {time.perf_counter() - t0:.1f} s", flush=True)
         up_s, ix_s = data["upsert_s"], data["index_s"]
         rc = recall(rt, data)
@@ -475,7 +468,9 @@ def main() -> None:
     csv_r = None if args.skip_csv or args.http_only else csv_rate()
     http = [] if args.no_http else serve_and_load(home, args.clients, args.requests, args.duration, env)
     print()
-    print(f"## Creators benchmark (n = {args.n:,} creators, {n_records:,} records; fields {VECTOR_FIELDS})\n")
+    print(
+        f"## Creators benchmark (n = {args.n:,} creators, {n_records:,} records; fields {PROFILE_FIELDS} + photos {PHOTO_FIELDS})\n"
+    )
     print("| measure | adlens | baseline |")
     print("|---|---|---|")
     if rc:

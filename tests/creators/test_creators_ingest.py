@@ -9,13 +9,13 @@ import pytest
 
 from adlens.creators.ingest import import_table
 from adlens.creators.mapping import ColumnMapping
-from adlens.creators.schema import COLLECTION
+from adlens.creators.schema import PHOTOS, PROFILES
 from adlens.creators.sources import read_bytes, read_path, read_sql
 from adlens.errors import InvalidInput
 
 
 def _snapshot(rt: Any) -> dict[str, Any]:
-    return {r.id: (r.metadata, r.text) for _, r in rt.store.iter_records(COLLECTION)}
+    return {r.id: (r.metadata, r.text) for name in (PROFILES, PHOTOS) for _, r in rt.store.iter_records(name)}
 
 
 def test_instagram_import_values_and_upsert(fresh_runtime: Any, shared_data: Path) -> None:
@@ -25,16 +25,16 @@ def test_instagram_import_values_and_upsert(fresh_runtime: Any, shared_data: Pat
     assert first["imported"] + first["rejected"] == 200 and first["updated"] == 0
     assert first["imported"] >= 198
     store = fresh_runtime.store
-    (c,) = store.get(COLLECTION, ["instagram:cristiano"])
+    (c,) = store.get(PROFILES, ["instagram:cristiano"])
     m = c.metadata
     assert m["followers"] == 475_800_000 and m["posts"] == 3_300 and m["avg_likes"] == 8_700_000
     assert m["total_likes"] == 29_000_000_000 and m["engagement_rate"] == pytest.approx(0.0139)
     assert m["country"] == "Spain"
-    (messi,) = store.get(COLLECTION, ["instagram:leomessi"])
+    (messi,) = store.get(PROFILES, ["instagram:leomessi"])
     assert "country" not in messi.metadata and messi.metadata["posts"] == 890  # "NaN" country, "0.89k" posts
     again = import_table(fresh_runtime, read_path(path))
     assert again["imported"] == 0 and again["updated"] == first["imported"]
-    assert store.count(COLLECTION, where={"kind": "profile"}) == first["imported"]
+    assert store.count(PROFILES) == first["imported"]
     # nothing silently dropped: every rejected row has reasons
     for rej in first["rejected_rows"]:
         assert rej["reasons"] and rej["row"] >= 1
@@ -68,7 +68,7 @@ def test_rejected_rows_and_duplicates(fresh_runtime: Any) -> None:
     assert "followers" in by_row[3]["reasons"][0]
     assert "duplicate handle" in by_row[4]["reasons"][0] and "row 1" in by_row[4]["reasons"][0]
     assert "engagement_rate" in by_row[5]["reasons"][0]
-    (carol,) = fresh_runtime.store.get(COLLECTION, ["instagram:carol"])
+    (carol,) = fresh_runtime.store.get(PROFILES, ["instagram:carol"])
     assert carol.metadata["followers"] == 10_000  # the first row wins
 
 
@@ -99,7 +99,7 @@ def test_photos_by_url_and_path_with_broken_ones(
     store = fresh_runtime.store
     counts = {
         rec.metadata["handle"]: rec.metadata["photo_count"]
-        for rec in store.get(COLLECTION, [f"instagram:{h}" for h in ("gina", "hank", "ivy", "jon")])
+        for rec in store.get(PROFILES, [f"instagram:{h}" for h in ("gina", "hank", "ivy", "jon")])
     }
     assert counts == {"gina": 1, "hank": 1, "ivy": 0, "jon": 2}
     # uploads (allow_local_images=False) never read server files
@@ -107,14 +107,14 @@ def test_photos_by_url_and_path_with_broken_ones(
     assert r2["photo_errors"][0]["reason"].startswith("local image paths are not allowed")
     # an update without photos keeps the stored ones; with photos replaces them
     import_table(fresh_runtime, read_bytes(b"handle,followers\njon,41k\n", "v.csv"))
-    (jon,) = store.get(COLLECTION, ["instagram:jon"])
+    (jon,) = store.get(PROFILES, ["instagram:jon"])
     assert jon.metadata["photo_count"] == 2 and jon.metadata["followers"] == 41_000
-    assert store.count(COLLECTION, where={"creator_id": "instagram:jon", "followers": 41_000}) == 2
+    assert store.count(PHOTOS, where={"creator_id": "instagram:jon", "followers": 41_000}) == 2
     import_table(
         fresh_runtime,
         read_bytes(f"handle,followers,photo\njon,42k,{image_server}/red.png\n".encode(), "w.csv"),
     )
-    assert store.count(COLLECTION, where={"creator_id": "instagram:jon"}) == 1
+    assert store.count(PHOTOS, where={"creator_id": "instagram:jon"}) == 1
 
 
 def test_mapping_defaults_and_platform(fresh_runtime: Any) -> None:
@@ -125,7 +125,7 @@ def test_mapping_defaults_and_platform(fresh_runtime: Any) -> None:
         ColumnMapping(columns={"handle": "who", "followers": "fans"}, defaults={"platform": "TikTok"}),
     )
     assert r["imported"] == 1
-    assert fresh_runtime.store.get(COLLECTION, ["tiktok:lea"])
+    assert fresh_runtime.store.get(PROFILES, ["tiktok:lea"])
 
 
 def test_postgres_import(fresh_runtime: Any, postgres_url: str) -> None:
@@ -149,7 +149,7 @@ def test_postgres_import(fresh_runtime: Any, postgres_url: str) -> None:
     table = read_sql(postgres_url, "creators_pg")
     r = import_table(fresh_runtime, table)
     assert (r["imported"], r["rejected"]) == (2, 0)
-    (one,) = fresh_runtime.store.get(COLLECTION, ["instagram:pg_one"])
+    (one,) = fresh_runtime.store.get(PROFILES, ["instagram:pg_one"])
     assert one.metadata["followers"] == 1_500_000 and one.metadata["country"] == "United States"
     with pytest.raises(InvalidInput, match="not found"):
         read_sql(postgres_url, "nope")

@@ -10,7 +10,7 @@ import pytest
 
 from adlens.creators.filters import CreatorFilters, to_where
 from adlens.creators.profile import Profile
-from adlens.creators.schema import COLLECTION, ensure_collection, photo_record, profile_record
+from adlens.creators.schema import PHOTOS, PROFILES, ensure_collections, photo_record, profile_record
 from adlens.creators.search import search_creators
 from adlens.errors import InvalidInput, NotFound
 from adlens.store.filters import matches, parse
@@ -35,12 +35,12 @@ def population(creators_runtime: Any, tmp_path_factory: pytest.TempPathFactory) 
 
     rt = Runtime(Settings(home=tmp_path_factory.mktemp("pop"), allow_private_networks=True))
     rt._objects["text_embedder"] = creators_runtime.text_embedder  # type: ignore[attr-defined]
-    ensure_collection(rt.store)
+    ensure_collections(rt.store)
     rng = np.random.default_rng(5)
     prng = random.Random(5)
     bios = [f"{c} creator sharing {c} tips" for c in CATS]
     bio_vecs = rt.text_embedder.embed(bios)
-    records = []
+    records, photo_recs = [], []
     for i in range(N):
         cat = prng.choice(CATS)
         p = Profile(
@@ -66,19 +66,21 @@ def population(creators_runtime: Any, tmp_path_factory: pytest.TempPathFactory) 
         ]
         prof = profile_record(p, text_vec, photos)
         records.append(prof)
-        records.extend(photo_record(p, n, text_vec, ph, prof.metadata) for n, ph in enumerate(photos))
-    rt.store.upsert(COLLECTION, records)
+        photo_recs.extend(photo_record(p, n, ph, prof.metadata) for n, ph in enumerate(photos))
+    rt.store.upsert(PROFILES, records)
+    rt.store.upsert(PHOTOS, photo_recs)
     yield rt
     rt._objects.pop("text_embedder", None)  # type: ignore[attr-defined]
     rt.close()
 
 
 def _brute(rt: Any, qvec: np.ndarray, f: CreatorFilters, field: str, kind: str) -> list[tuple[float, str]]:
-    node = parse(to_where(f, kind))
+    node = parse(to_where(f))
     best: dict[str, float] = {}
+    name = PROFILES if kind == "profile" else PHOTOS
     if not hasattr(rt, "_all_records"):
-        rt._all_records = [r for _, r in rt.store.iter_records(COLLECTION)]
-    for r in rt._all_records:
+        rt._all_records = {c: [r for _, r in rt.store.iter_records(c)] for c in (PROFILES, PHOTOS)}
+    for r in rt._all_records[name]:
         if not matches(node, r.metadata):
             continue
         cid = r.id if kind == "profile" else str(r.metadata["creator_id"])
@@ -140,9 +142,7 @@ def test_photo_modes_group_by_creator_exactly(population: Any) -> None:
         assert [r["id"] for r in got["results"]] == [c for _, c in ref[:8]]
         assert len({r["id"] for r in got["results"]}) == len(got["results"])
     # image -> image with a stored photo as the reference finds its creator first
-    recs = population.store.search(
-        COLLECTION, _unit(rng, 1280), field="photo_visual", k=3, where={"kind": "photo"}
-    )
+    recs = population.store.search(PHOTOS, _unit(rng, 1280), field="photo_visual", k=3)
     for rec in recs:
         got = search_creators(population, "", image_id=rec.id, k=3, mode="image")
         assert got["results"][0]["id"] == rec.metadata["creator_id"]

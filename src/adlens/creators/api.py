@@ -36,7 +36,7 @@ from adlens.creators.filters import CreatorFilters
 from adlens.creators.ingest import import_table
 from adlens.creators.mapping import mapping_from_dict
 from adlens.creators.photos import photos_dir
-from adlens.creators.schema import COLLECTION, ensure_collection
+from adlens.creators.schema import PHOTOS, PROFILES, ensure_collections
 from adlens.creators.search import get_creator, search_creators
 from adlens.creators.sources import read_bytes
 from adlens.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -193,11 +193,8 @@ def stats(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
 
 
 def _counts(runtime: Runtime) -> dict[str, Any]:
-    ensure_collection(runtime.store)
-    return {
-        "creators": runtime.store.count(COLLECTION, where={"kind": "profile"}),
-        "photos": runtime.store.count(COLLECTION, where={"kind": "photo"}),
-    }
+    ensure_collections(runtime.store)
+    return {"creators": runtime.store.count(PROFILES), "photos": runtime.store.count(PHOTOS)}
 
 
 @router.get("/creators/photos/{file}", summary="A stored creator photo (thumbnail)", response_model=None)
@@ -223,8 +220,11 @@ def on_startup(runtime: Runtime) -> None:
     def warm() -> None:
         try:
             store = runtime.store
-            if any(c.name == COLLECTION for c in store.list_collections()):
-                store.count(COLLECTION)
+            names = {c.name for c in store.list_collections()}
+            if names & {PROFILES, "creators"}:  # "creators": the earlier layout, moved on first use
+                ensure_collections(store)
+                store.count(PROFILES)
+                store.count(PHOTOS)
         except Exception:  # a failed warm-up only means the first search loads it
             log.warning("could not preload the creators index", exc_info=True)
 

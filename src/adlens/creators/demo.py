@@ -16,7 +16,7 @@ from typing import Any
 
 from adlens.creators.avatars import draw_avatar, random_look
 from adlens.creators.ingest import import_table
-from adlens.creators.schema import COLLECTION, ensure_collection
+from adlens.creators.schema import PROFILES, ensure_collections
 from adlens.creators.sources import read_path
 
 __all__ = ["N_DEMO", "demo_rows", "seed"]
@@ -203,9 +203,9 @@ def _write(folder: Path, rows: list[dict[str, Any]]) -> Path:
 def seed(runtime: Any, n: int = N_DEMO) -> dict[str, Any]:
     """Import the demo creators once; returns the import summary (or ``{"skipped": ...}``)."""
     rows = demo_rows(n)
-    ensure_collection(runtime.store)
+    ensure_collections(runtime.store)
     last = rows[-1]
-    if runtime.store.get(COLLECTION, [f"{last['platform']}:{last['handle']}"]):
+    if runtime.store.get(PROFILES, [f"{last['platform']}:{last['handle']}"]):
         return {"skipped": "demo creators already stored", "creators": n}
     with tempfile.TemporaryDirectory(prefix="adlens-demo-creators-") as d:
         path = _write(Path(d), rows)

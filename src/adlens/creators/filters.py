@@ -83,9 +83,10 @@ class CreatorFilters(BaseModel):
         return all(v in (None, []) for v in self.model_dump().values())
 
 
-def to_where(f: CreatorFilters, kind: str) -> dict[str, Any]:
-    """The store filter for records of ``kind`` ("profile" or "photo") matching ``f``."""
-    parts: list[dict[str, Any]] = [{"kind": kind}]
+def to_where(f: CreatorFilters) -> dict[str, Any] | None:
+    """The store filter matching ``f`` (profiles and photos carry the same filter fields); ``None``
+    when ``f`` filters nothing."""
+    parts: list[dict[str, Any]] = []
     fol: dict[str, Any] = {}
     if f.min_followers is not None:
         fol["$gte"] = f.min_followers
@@ -112,4 +113,6 @@ def to_where(f: CreatorFilters, kind: str) -> dict[str, Any]:
             parts.append({key: {"$in": list(values)}})
     if f.location:
         parts.append({"location_terms": {"$contains": f.location}})
+    if not parts:
+        return None
     return parts[0] if len(parts) == 1 else {"$and": parts}

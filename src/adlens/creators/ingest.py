@@ -27,7 +27,7 @@ from adlens.creators.mapping import ColumnMapping, detect_mapping
 from adlens.creators.photos import PhotoLoader, photos_dir, save_thumbnail
 from adlens.creators.profile import Profile, RowError, photo_id, profile_from_row
 from adlens.creators.quality import QualityModel, fit
-from adlens.creators.schema import COLLECTION, ensure_collection, photo_record, profile_record
+from adlens.creators.schema import PHOTOS, PROFILES, ensure_collections, photo_record, profile_record
 from adlens.creators.sources import Table
 from adlens.errors import InvalidInput
 from adlens.store import Record
@@ -170,16 +170,17 @@ def import_table(
     texts = [p.text() for p in profiles]
     vectors = runtime.text_embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
     store = runtime.store
-    ensure_collection(store)
-    existing = {r.id: r for r in store.get(COLLECTION, [p.id for p in profiles])} if profiles else {}
+    ensure_collections(store)
+    existing = {r.id: r for r in store.get(PROFILES, [p.id for p in profiles])} if profiles else {}
     records: list[Record] = []
+    photo_records: list[Record] = []
     stale: list[str] = []
     for p, vec in zip(profiles, vectors, strict=True):
         mine = photos.get(p.id, [])
         old = existing.get(p.id)
         old_count = int(old.metadata.get("photo_count") or 0) if old else 0
         if not mine and old_count:  # keep stored photos when the update lists none
-            old_photos = store.get(COLLECTION, [photo_id(p.id, n) for n in range(old_count)])
+            old_photos = store.get(PHOTOS, [photo_id(p.id, n) for n in range(old_count)])
             mine = [
                 {
                     "file": r.metadata.get("file"),
@@ -192,14 +193,16 @@ def import_table(
             ]
         prof = profile_record(p, vec, mine)
         records.append(prof)
-        records.extend(photo_record(p, n, vec, ph, prof.metadata) for n, ph in enumerate(mine))
+        photo_records.extend(photo_record(p, n, ph, prof.metadata) for n, ph in enumerate(mine))
         stale.extend(photo_id(p.id, n) for n in range(len(mine), old_count))
-    written = 0
+    # photos first: a profile is searchable once written, and its photos are then already there
+    for start in range(0, len(photo_records), BATCH):
+        store.upsert(PHOTOS, photo_records[start : start + BATCH])
     for start in range(0, len(records), BATCH):
-        written += store.upsert(COLLECTION, records[start : start + BATCH])
+        store.upsert(PROFILES, records[start : start + BATCH])
         report(done=min(len(profiles), start + BATCH), total=len(profiles), message="writing")
     if stale:
-        store.delete(COLLECTION, stale)
+        store.delete(PHOTOS, stale)
     if profiles:
         refit_quality(runtime)
     updated = sum(1 for p in profiles if p.id in existing)
@@ -224,9 +227,9 @@ def refit_quality(runtime: Any) -> QualityModel:
     store = runtime.store
     followers: list[float] = []
     rates: list[float] = []
-    for _, rec in store.iter_records(COLLECTION, batch_size=2000):
+    for _, rec in store.iter_records(PROFILES, batch_size=2000):
         m = rec.metadata
-        if m.get("kind") == "profile" and m.get("engagement_rate") is not None:
+        if m.get("engagement_rate") is not None:
             followers.append(float(m.get("followers") or 0))
             rates.append(float(m["engagement_rate"]))  # type: ignore[arg-type]
     model = fit(np.array(followers), np.array(rates))

@@ -36,7 +36,7 @@ from adlens.creators.filters import CreatorFilters, to_where
 from adlens.creators.ingest import quality_path
 from adlens.creators.quality import QualityModel
 from adlens.creators.query import ParsedQuery, parse_query
-from adlens.creators.schema import COLLECTION, ensure_collection
+from adlens.creators.schema import PROFILES, ensure_collections
 from adlens.creators.signals import (
     QueryImage,
     best_photos,
@@ -228,7 +228,7 @@ def search_creators(
     f = parsed.filters.merged(filters) if filters is not None else parsed.filters
     semantic = parsed.semantic or " ".join(f.category) or ("" if parsed.matched else query)
     store = runtime.store
-    ensure_collection(store)
+    ensure_collections(store)
     qimg = (
         store_query_image(runtime, image)
         if image is not None
@@ -247,20 +247,20 @@ def search_creators(
         raise InvalidInput(f"at most {MAX_DEPTH} results can be paged")
     notes: list[str] = []
     explicit_cat = filters is not None and bool(filters.category)
-    if f.category and not explicit_cat and store.count(COLLECTION, where=to_where(f, "profile")) == 0:
+    if f.category and not explicit_cat and store.count(PROFILES, where=to_where(f)) == 0:
         relaxed = f.model_copy(update={"category": []})
-        if store.count(COLLECTION, where=to_where(relaxed, "profile")) > 0:
+        if store.count(PROFILES, where=to_where(relaxed)) > 0:
             notes.append(
                 f"no stored creator has category {', '.join(f.category)}: searched without that filter"
             )
             f = relaxed
-    where_p, where_ph = to_where(f, "profile"), to_where(f, "photo")
+    where = to_where(f)
     qtext = _embed_query(runtime, semantic) if ("text" in weights or "text_image" in weights) else None
     scores: dict[str, dict[str, float]] = {}
     metas: dict[str, dict[str, Any]] = {}
     best_photo: dict[str, tuple[str, str]] = {}  # creator -> (photo id, concepts)
     if "text" in weights and qtext is not None:
-        for cid, (s, meta) in profile_hits(store, qtext, where_p, need).items():
+        for cid, (s, meta) in profile_hits(store, qtext, where, need).items():
             scores.setdefault(cid, {})["text"] = s
             metas[cid] = meta
     for sig, field, vec in (
@@ -268,14 +268,14 @@ def search_creators(
         ("image", "photo_visual", qimg.visual if qimg else None),
     ):
         if sig in weights and vec is not None:
-            for cid, (s, pid, concepts) in best_photos(store, field, vec, where_ph, need).items():
+            for cid, (s, pid, concepts) in best_photos(store, field, vec, where, need).items():
                 scores.setdefault(cid, {})[sig] = s
                 if sig == "image" or cid not in best_photo:
                     best_photo[cid] = (pid, concepts)
     missing = [cid for cid in scores if cid not in metas]
     if missing:  # creators found through their photos: profile metadata (and text vector) from the store
         q = qtext / (np.linalg.norm(qtext) or 1.0) if qtext is not None else None
-        for r in store.get(COLLECTION, missing):
+        for r in store.get(PROFILES, missing):
             metas[r.id] = r.metadata
             if "text" in weights and q is not None:
                 scores[r.id]["text"] = float(np.dot(q, r.vectors["text"]))
@@ -318,7 +318,7 @@ def search_creators(
         "notes": notes,
         "image_id": qimg.id if qimg else None,
         "image_concepts": qimg.concepts if qimg else None,
-        "matches": store.count(COLLECTION, where=where_p),
+        "matches": store.count(PROFILES, where=where),
         "results": results,
         "next_cursor": _encode_cursor(offset + k, fp) if has_more else None,
         "took_ms": round((time.perf_counter() - t0) * 1000, 1),
@@ -329,8 +329,8 @@ def get_creator(runtime: Any, cid: str) -> dict[str, Any]:
     """One stored creator by id (``platform:handle``); ``NotFound`` otherwise."""
     from adlens.errors import NotFound
 
-    ensure_collection(runtime.store)
-    recs = runtime.store.get(COLLECTION, [cid])
-    if not recs or recs[0].metadata.get("kind") != "profile":
+    ensure_collections(runtime.store)
+    recs = runtime.store.get(PROFILES, [cid])
+    if not recs:
         raise NotFound(f"no creator {cid!r}")
     return result_of(recs[0].metadata, cid, _quality(runtime.settings))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from adlens.creators.schema import COLLECTION
+from adlens.creators.schema import PHOTOS, PROFILES
 from adlens.errors import InvalidInput, NotFound
 
 __all__ = [
@@ -59,7 +59,7 @@ def store_query_image(runtime: Any, data: bytes) -> QueryImage:
 def load_query_image(runtime: Any, image_id: str) -> QueryImage:
     """A query image by id: an uploaded one (``q…``) or a stored creator photo (``platform:handle#photoN``)."""
     if "#photo" in image_id:
-        recs = runtime.store.get(COLLECTION, [image_id])
+        recs = runtime.store.get(PHOTOS, [image_id])
         if not recs:
             raise NotFound(f"no stored creator photo {image_id!r}")
         r = recs[0]
@@ -74,12 +74,12 @@ def load_query_image(runtime: Any, image_id: str) -> QueryImage:
 
 
 def profile_hits(
-    store: Any, vec: np.ndarray, where: dict[str, Any], need: int
+    store: Any, vec: np.ndarray, where: dict[str, Any] | None, need: int
 ) -> dict[str, tuple[float, dict[str, Any]]]:
     """creator id -> (text cosine, profile metadata) for the top ``need`` profiles matching ``where``."""
     if need > MAX_STORE_K:
         raise InvalidInput(f"cannot page deeper than {MAX_STORE_K} results")
-    hits = store.search(COLLECTION, vec, field="text", k=need, where=where)
+    hits = store.search(PROFILES, vec, field="text", k=need, where=where)
     return {h.id: (float(h.score), h.metadata) for h in hits}
 
 
@@ -87,13 +87,13 @@ PhotoHit = tuple[float, str, str]  # (cosine, photo id, concepts)
 
 
 def best_photos(
-    store: Any, field: str, vec: np.ndarray, where: dict[str, Any], need: int
+    store: Any, field: str, vec: np.ndarray, where: dict[str, Any] | None, need: int
 ) -> dict[str, PhotoHit]:
     """creator id -> best photo for the top ``need`` creators by their best photo."""
     depth = min(max(need * 2, 20), MAX_STORE_K)
     while True:
         best: dict[str, PhotoHit] = {}
-        hits = store.search(COLLECTION, vec, field=field, k=depth, where=where)
+        hits = store.search(PHOTOS, vec, field=field, k=depth, where=where)
         for h in hits:
             cid = str(h.metadata.get("creator_id"))
             if cid not in best or h.score > best[cid][0]:
@@ -112,7 +112,7 @@ def photo_scores(
     if not ids:
         return out
     q = vec / (np.linalg.norm(vec) or 1.0)
-    for r in store.get(COLLECTION, ids):
+    for r in store.get(PHOTOS, ids):
         v = r.vectors[field]
         s = float(np.dot(q, v / (np.linalg.norm(v) or 1.0)))
         cid = str(r.metadata.get("creator_id"))

@@ -65,6 +65,8 @@ class EmbeddedStore(StoreCore):
         self._check_open()
         validation.check_name("collection", name)
         fields = validation.check_fields(vector_fields)
+        if exist_ok and self._fields.get(name) == fields:  # up to date: _check_open caught up
+            return CollectionInfo(name, dict(fields))
         with self._lock.write():
 
             def tx(c: sqlite3.Connection) -> int | None:
