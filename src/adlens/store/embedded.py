@@ -89,7 +89,8 @@ class EmbeddedStore(StoreCore):
                 with self._index_lock(name):
                     shutil.rmtree(self.index_dir / name, ignore_errors=True)
                 self._fields[name], self._incarnations[name] = fields, incarnation
-                self._states[name] = CollectionState(fields)
+                st = self._states[name] = CollectionState(fields)
+                st.synced_seq = incarnation  # none of its rows is older than the collection
         return CollectionInfo(name, dict(fields))
 
     def drop_collection(self, name: str) -> None:

@@ -127,15 +127,18 @@ class StoreCore:
             for name, (fields, inc) in current.items():
                 if name not in self._fields:
                     self._fields[name], self._incarnations[name] = fields, inc
+            high = sqlite_schema.seq_high_water(conn)
             for name, st in self._states.items():
                 # deletions first: a replaced id's old row dies before its new row takes the key
                 st.tombstone, gone = sqlite_rows.tombstones_after(conn, name, st.tombstone)
                 if gone.size:
                     pos = st.positions_of_seqs(gone)
                     st.kill(pos[pos >= 0])
-                rows = sqlite_rows.load_rows(conn, name, self._fields[name], after=st.last_seq)
-                if rows.seqs.size:
-                    st.append(rows)
+                if high > st.seen_seq:
+                    rows = sqlite_rows.load_rows(conn, name, self._fields[name], after=st.seen_seq)
+                    if rows.seqs.size:
+                        st.append(rows)
+                    st.synced_seq = high
         finally:
             if own_tx:
                 conn.execute("COMMIT")
@@ -157,6 +160,7 @@ class StoreCore:
             conn.execute("BEGIN")
         try:
             tombstone = sqlite_rows.last_tombstone(conn)
+            high = sqlite_schema.seq_high_water(conn)
             rows = sqlite_rows.load_rows(conn, name, fields)
         finally:
             if own_tx:
@@ -166,7 +170,7 @@ class StoreCore:
             with self._index_lock(name):
                 state = load_state(self.index_dir / name, fields)
         st = CollectionState.from_rows(fields, rows, state)
-        st.tombstone = tombstone
+        st.tombstone, st.synced_seq = tombstone, high
         return st
 
     @contextmanager

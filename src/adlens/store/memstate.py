@@ -8,7 +8,7 @@ searched under selective filters (e.g. photo vectors of 1 % of the records) neve
 an index holds positions ``0..ntotal-1`` and is caught up lazily (:meth:`CollectionState.ensure_ann`).
 Every write bumps ``version``, which invalidates the cached filter masks (``masks``).
 ``tombstone`` is the newest tombstone (deletion by any process) this state has applied; rows newer
-than :attr:`CollectionState.last_seq` are the ones it has not seen yet.
+than :attr:`CollectionState.seen_seq` are the ones it has not seen yet.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class CollectionState:
         self.dead = 0
         self.version = 0
         self.tombstone = 0
+        self.synced_seq = 0  # every row of this collection with seq <= this is here (or was deleted)
         self.masks = MaskCache()  # whole filters and range leaves (mostly short-lived)
         self.leaf_masks = MaskCache()  # categorical leaves: equality, $in, $exists, $contains
 
@@ -205,8 +206,15 @@ class CollectionState:
 
     @property
     def last_seq(self) -> int:
-        """The seq of the newest position (0 when empty): rows with a higher seq are not here yet."""
+        """The seq of the newest position (0 when empty)."""
         return int(self.seqs[self.n - 1]) if self.n else 0
+
+    @property
+    def seen_seq(self) -> int:
+        """Rows of this collection with a higher seq are not here yet: the store-wide seq high-water at
+        the last catch-up (so rows other collections wrote since are not scanned again), or the
+        newest own row if that is newer."""
+        return max(self.synced_seq, self.last_seq)
 
     def ann_behind(self, field: str) -> bool:
         idx = self.ann.get(field)

@@ -112,6 +112,11 @@ def drop_fts(conn: sqlite3.Connection, collection: str) -> None:
     conn.execute(f"DROP TABLE IF EXISTS {fts_table(collection)}")
 
 
+def seq_high_water(conn: sqlite3.Connection) -> int:
+    """The highest seq ever assigned (committed, as the connection's snapshot sees it)."""
+    return int(conn.execute("SELECT value FROM meta WHERE key='seq_high_water'").fetchone()[0])
+
+
 def next_seqs(conn: sqlite3.Connection, n: int) -> int:
     """Reserve ``n`` new seqs inside the current transaction; returns the first."""
     hw = int(conn.execute("SELECT value FROM meta WHERE key='seq_high_water'").fetchone()[0])
@@ -129,4 +134,5 @@ __all__ = [
     "fts_table",
     "init_db",
     "next_seqs",
+    "seq_high_water",
 ]
