@@ -4,15 +4,20 @@ SQLite (WAL) under ``settings.data_dir/adclass/ads.db`` by default; any SQLAlche
 (``postgresql://…`` is served by the psycopg 3 driver). The schema is created and upgraded by
 :func:`migrate`, a short list of forward migrations recorded in ``schema_version``. A database made by
 the seed (bare ``keywords`` + ``meta_ads``) is recognised as version 1 and upgraded in place without
-losing a row.
+losing a row. Several processes (``adlens serve --workers N``, a CLI next to a server) may migrate the
+same database at once: :func:`migrate` runs under a cross-process lock (``flock`` on
+``<db file>.migrate.lock`` for SQLite, a PostgreSQL advisory lock), so one applies the steps and the
+others then find the database current. The first connection to a new SQLite file (which switches it to
+WAL) is made under that lock too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,8 @@ from adlens.errors import InvalidInput, Unavailable
 
 SCHEMA_VERSION = 3
 DB_URL_ENV = "ADLENS_ADCLASS_DATABASE_URL"
+#: PostgreSQL advisory lock key held while migrating (an arbitrary constant: "adclass" in ASCII).
+MIGRATION_LOCK_KEY = 0x6164636C617373
 
 metadata = sa.MetaData()
 
@@ -188,8 +195,61 @@ def current_version(conn: Connection) -> int:
     return 1 if {"keywords", "meta_ads"} <= names else 0
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database.removeprefix("file:").split("?", 1)[0])
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Cross-process lock (POSIX ``flock``); a no-op where ``fcntl`` is unavailable."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating: one process at a time per database (see the module docstring)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    path = _sqlite_file(engine)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(path.with_name(path.name + ".migrate.lock")):
+        yield
+
+
 def migrate(engine: Engine) -> dict[str, Any]:
-    """Bring the database to :data:`SCHEMA_VERSION`; each step runs and is recorded in one transaction."""
+    """Bring the database to :data:`SCHEMA_VERSION`; each step runs and is recorded in one transaction.
+
+    Runs under :func:`migration_lock`, so concurrent processes apply each step once.
+    """
+    with migration_lock(engine):
+        return _migrate(engine)
+
+
+def _migrate(engine: Engine) -> dict[str, Any]:
     with engine.begin() as conn:
         before = current_version(conn)
         if before > SCHEMA_VERSION:
@@ -230,9 +290,9 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -302,6 +362,7 @@ def get_db(runtime: Any) -> AdDatabase:
 __all__ = [
     "DB_URL_ENV",
     "MIGRATIONS",
+    "MIGRATION_LOCK_KEY",
     "SCHEMA_VERSION",
     "AdDatabase",
     "classifications",
@@ -313,6 +374,7 @@ __all__ = [
     "meta_ads",
     "metadata",
     "migrate",
+    "migration_lock",
     "normalise_url",
     "schema_version",
     "utcnow",

@@ -50,8 +50,37 @@ def _clf_key(backend: str) -> str:
     return f"adclass.classifier.{backend}"
 
 
+def _file_sig(path: Path | None) -> tuple[int, int, int] | None:
+    """What changes when ``path`` is replaced or edited (``None`` when absent or not configured)."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class _Loaded:
+    """A built classifier and the signature of the files it was built from."""
+
+    def __init__(self, sig: tuple[Any, ...], classifier: Any) -> None:
+        self.sig, self.classifier = sig, classifier
+
+    def close(self) -> None:
+        for name in ("shutdown", "close"):
+            method = getattr(self.classifier, name, None)
+            if callable(method):
+                method()
+                return
+
+
 def load_classifier(runtime: Any, backend: str = "fast") -> Any:
-    """The runtime's classifier for ``backend`` (built once; dropped by :func:`forget_classifiers`)."""
+    """The runtime's classifier for ``backend`` (built once; dropped by :func:`forget_classifiers`).
+
+    Rebuilt when the theme head or the configured themes file changed on disk (one ``stat`` each per
+    call), so a retrain in another worker process, or an edited themes file, is used without a restart.
+    """
     if backend not in BACKENDS:
         raise InvalidInput(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     from adlens.adclass.classifiers import get_classifier
@@ -76,7 +105,15 @@ def load_classifier(runtime: Any, backend: str = "fast") -> Any:
                 f"the {backend} classifier could not be loaded ({type(exc).__name__}: {exc})"[:300]
             ) from exc
 
-    return runtime.shared(_clf_key(backend), build)
+    from adlens.adclass.deployment import themes_path
+
+    key = _clf_key(backend)
+    sig = (_file_sig(path), _file_sig(themes_path(runtime.settings)))
+    loaded: _Loaded = runtime.shared(key, lambda: _Loaded(sig, build()))
+    if loaded.sig != sig:
+        runtime.forget(key)
+        loaded = runtime.shared(key, lambda: _Loaded(sig, build()))
+    return loaded.classifier
 
 
 def forget_classifiers(runtime: Any) -> None:

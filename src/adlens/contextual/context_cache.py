@@ -7,6 +7,11 @@ A miss answers ``{"status": "pending", "segments": []}`` at once and queues one 
 A failed analysis is remembered briefly (``status: "failed"``) so a broken URL is not re-queued on
 every bid request.
 
+The front LRU keeps an answer for at most :data:`FRONT_TTL_S` (30 s), whatever its TTL in the shared
+cache: other processes (the workers of ``adlens serve --workers N``, a CLI batch) write that cache too,
+so an answer replaced there (a failure followed by a success, a re-analysis) is seen by every process
+within 30 s, and a 10-minute failure read from it is not kept for a day.
+
 ``ADLENS_CONTEXT_FRONT_ENTRIES`` sets the LRU size (0 disables it; used by ``bench/contextual.py``).
 """
 
@@ -31,11 +36,13 @@ CONTEXT_NS = "contextual.context"
 CONTEXT_TTL_S = 24 * 3600.0
 FAILURE_TTL_S = 600.0
 PENDING_RETRY_S = 120.0
+FRONT_TTL_S = 30.0
 DEFAULT_FRONT_ENTRIES = 100_000
 
 __all__ = [
     "CONTEXT_NS",
     "CONTEXT_TTL_S",
+    "FRONT_TTL_S",
     "ContextCache",
     "context_answer",
     "get_context_cache",
@@ -91,10 +98,12 @@ class ContextCache:
         *,
         front_entries: int = DEFAULT_FRONT_ENTRIES,
         ttl_s: float = CONTEXT_TTL_S,
+        front_ttl_s: float = FRONT_TTL_S,
     ) -> None:
         self.cache = cache
         self.front_entries = max(0, int(front_entries))
         self.ttl_s = ttl_s
+        self.front_ttl_s = front_ttl_s
         self._front: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._pending: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -129,8 +138,9 @@ class ContextCache:
     def _remember(self, key: str, body: bytes, ttl_s: float) -> None:
         if not self.front_entries:
             return
+        expires = time.monotonic() + min(ttl_s, self.front_ttl_s)  # bounded staleness across processes
         with self._lock:
-            self._front[key] = (time.monotonic() + ttl_s, body)
+            self._front[key] = (expires, body)
             self._front.move_to_end(key)
             while len(self._front) > self.front_entries:
                 self._front.popitem(last=False)

@@ -108,11 +108,16 @@ class ContextScorer:
     # --- construction ----------------------------------------------------------------------
     @classmethod
     def from_runtime(cls, runtime: Any, taxonomy: str = DEFAULT_VERSION) -> ContextScorer:
-        """One scorer per (runtime, taxonomy version); node vectors cached under ``cache_dir``."""
+        """One scorer per (runtime, taxonomy version); node vectors cached under ``cache_dir``.
+
+        Rebuilt when the taxonomy's nodes changed (``adlens taxonomy install google-product`` again, in
+        this or another process)."""
         tax = load_taxonomy(taxonomy)
         with _LOCK:
             per_runtime = _SCORERS.setdefault(runtime, {})
             scorer = per_runtime.get(tax.version)
+            if scorer is not None and scorer.taxonomy is not tax and scorer.taxonomy.nodes != tax.nodes:
+                scorer = None  # a user-installed taxonomy (re-read on every load) was re-installed
             if scorer is None:
                 from adlens.contextual.brand_safety import BrandSafety
 
