@@ -217,3 +217,47 @@ def test_two_processes_writing_at_once_end_consistent(tmp_path: Path) -> None:
     fresh = EmbeddedStore(path, exact_scan_threshold=0)  # from the persisted index + catch-up
     _check_against_truth(fresh, path, np.random.default_rng(5))
     fresh.close()
+
+
+def test_close_while_other_threads_use_the_store(tmp_path: Path) -> None:
+    """A background thread (e.g. the creators preload) may still be reading when the runtime closes
+    the store: it must get ``Unavailable``, never a crash or another error."""
+    from adlens.errors import Unavailable
+
+    for _ in range(5):
+        path = tmp_path / f"s{_}.sqlite"
+        writer = EmbeddedStore(path)
+        writer.create_collection("ads", {"text": DIM})
+        writer.upsert("ads", _recs(200))
+        store = EmbeddedStore(path)
+        other: list[BaseException] = []
+        started = threading.Event()
+
+        def use(
+            store: EmbeddedStore = store,
+            writer: EmbeddedStore = writer,
+            other: list[BaseException] = other,
+            started: threading.Event = started,
+        ) -> None:
+            q = _recs(1)[0].vectors["text"]
+            try:
+                while True:
+                    started.set()
+                    store.list_collections()
+                    store.search("ads", q, field="text", k=3, where={"band": 1})
+                    store.count("ads")
+                    writer.upsert("ads", _recs(1, start=int(np.random.default_rng().integers(1000))))
+            except Unavailable:
+                return
+            except BaseException as e:
+                other.append(e)
+
+        threads = [threading.Thread(target=use) for _ in range(3)]
+        for t in threads:
+            t.start()
+        started.wait(10)
+        store.close()
+        for t in threads:
+            t.join(30)
+        writer.close()
+        assert not other, other

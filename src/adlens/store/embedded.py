@@ -405,9 +405,12 @@ class EmbeddedStore(StoreCore):
         for name in sorted(self._dirty):
             if name in self._states and self._states[name].ann:
                 self.checkpoint(name)
-        self._closed = True
-        self._states.clear()  # the derived state can be large: let it go with the store
-        self._release()
+        # under the write lock: no operation of another thread (e.g. a background preload) is using
+        # a connection while it is closed
+        with self._lock.write(), self._vlock:
+            self._closed = True
+            self._states.clear()  # the derived state can be large: let it go with the store
+            self._release()
 
     def __enter__(self) -> EmbeddedStore:
         return self

@@ -85,6 +85,8 @@ class StoreCore:
         return conn
 
     def _r(self) -> sqlite3.Connection:
+        if self._closed:  # a caller that passed _check_open before close() took the lock
+            raise Unavailable("store is closed")
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -98,6 +100,8 @@ class StoreCore:
     # -- other processes ---------------------------------------------------------------------
     def _data_version(self) -> int:
         with self._vlock:
+            if self._closed:
+                raise Unavailable("store is closed")
             return int(self._v.execute("PRAGMA data_version").fetchone()[0])
 
     def _sync(self) -> None:
@@ -105,7 +109,7 @@ class StoreCore:
         if self._data_version() == self._seen:
             return
         with self._lock.write():
-            self._catch_up(self._w)
+            self._catch_up(self._w)  # _data_version raises if the store was closed meanwhile
 
     def _catch_up(self, conn: sqlite3.Connection) -> None:
         """Apply what other processes committed: collections created or dropped, new rows,
@@ -195,6 +199,8 @@ class StoreCore:
         """Loaded state (caller holds a lock)."""
         st = self._states.get(name)
         if st is None:
+            if self._closed:  # closed while this thread waited for the lock
+                raise Unavailable("store is closed")
             raise NotFound(f"collection {name!r} does not exist")
         return st
 
@@ -202,6 +208,8 @@ class StoreCore:
         fields = self._get_fields(name)
         if name not in self._states:
             with self._lock.write():
+                if self._closed:  # closed while this thread waited for the lock
+                    raise Unavailable("store is closed")
                 if name not in self._states and name in self._fields:
                     self._states[name] = self._load_state(name, fields, persisted=True)
         return fields
