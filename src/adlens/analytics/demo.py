@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,10 +91,15 @@ def seed(runtime: Any) -> dict[str, Any]:
     }
     for name, make in files.items():
         path = out / name
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            make().to_csv(tmp, index=False)
-            tmp.replace(path)
+        if not path.exists():  # a temp file of its own: another server worker may be seeding too
+            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    make().to_csv(fh, index=False)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
     return {"files": sorted(files)}
 
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -37,7 +36,6 @@ from adlens.runtime import Runtime
 
 router = APIRouter(tags=["images"])
 _CRAWL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_submit_lock = threading.Lock()
 
 
 class CrawlRequest(BaseModel):
@@ -77,16 +75,14 @@ async def start_crawl(body: CrawlRequest, runtime: Runtime = Depends(get_runtime
     ).validate()
     await UrlGuard(allow_private_networks=runtime.settings.allow_private_networks).vet(options.url)
     registry = CrawlRegistry(runtime)
-    with _submit_lock:
-        registry.check_capacity()
-        crawl_id = new_crawl_id()
-        registry.store.create(crawl_id, options.url, options.to_dict(), None)
-        try:
-            job = runtime.jobs.submit(JOB_KIND, {"crawl_id": crawl_id, "options": options.to_dict()})
-        except BaseException:
-            registry.store.delete(crawl_id)
-            raise
-        registry.store.update(crawl_id, job_id=job.id)
+    crawl_id = new_crawl_id()
+    registry.reserve(crawl_id, options)  # atomic across server worker processes (429 when full)
+    try:
+        job = runtime.jobs.submit(JOB_KIND, {"crawl_id": crawl_id, "options": options.to_dict()})
+    except BaseException:
+        registry.store.delete(crawl_id)
+        raise
+    registry.store.update(crawl_id, job_id=job.id)
     return {"crawl_id": crawl_id, "job_id": job.id, "status": "queued", "options": options.to_dict()}
 
 

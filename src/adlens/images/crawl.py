@@ -167,10 +167,18 @@ class CrawlRegistry:
         """Raise :class:`RateLimited` (429) when ``limit`` crawls are already queued or running."""
         limit = limit or self.runtime.settings.images_max_crawls
         if self.active() >= limit:
-            raise RateLimited(
-                f"{limit} crawl(s) already running, the server-wide limit; retry when one finishes",
-                detail={"max_active_crawls": limit},
-            )
+            raise _full(limit)
+
+    def reserve(self, crawl_id: str, options: CrawlOptions, limit: int | None = None) -> None:
+        """Record ``crawl_id`` as ``queued``, or raise :class:`RateLimited` (429) when the limit is reached.
+
+        Crawls whose job is over are reconciled first; the count and the insert are then one
+        transaction, so the limit holds across server worker processes.
+        """
+        limit = limit or self.runtime.settings.images_max_crawls
+        self.active()  # reconcile: a crawl whose job has ended no longer takes a slot
+        if not self.store.create_if_capacity(crawl_id, options.url, options.to_dict(), None, limit):
+            raise _full(limit)
 
     def _stop_job(self, job_id: str, timeout_s: float = 15.0) -> None:
         """Cancel a crawl's job and wait (bounded) until it has stopped writing."""
@@ -200,6 +208,13 @@ class CrawlRegistry:
             thumbs += delete_thumbnail(self.runtime.settings.data_dir, h)
             analyses.forget(h)
         return {"crawl_id": crawl_id, "deleted": True, "records": removed, "thumbnails": thumbs}
+
+
+def _full(limit: int) -> RateLimited:
+    return RateLimited(
+        f"{limit} crawl(s) already running, the server-wide limit; retry when one finishes",
+        detail={"max_active_crawls": limit},
+    )
 
 
 def _iso(ts: float | None) -> str | None:

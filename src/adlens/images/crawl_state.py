@@ -8,6 +8,7 @@ are not downloaded again.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import threading
@@ -53,6 +54,17 @@ CREATE INDEX IF NOT EXISTS crawl_errors_crawl ON crawl_errors (crawl_id, id);
 """
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock across processes (``flock`` on ``path``, created if missing)."""
+    with path.open("a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 _STORES: dict[Path, CrawlStore] = {}
 _STORES_LOCK = threading.Lock()
 
@@ -64,12 +76,15 @@ class CrawlStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        db = sqlite3.connect(self.path, timeout=30.0)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-        finally:
-            db.close()
+        # Switching a new file to WAL does not wait for the busy timeout: "database is locked" when
+        # another process (``serve --workers N``) creates it at the same moment. One at a time.
+        with _file_lock(self.path.with_name(self.path.name + ".lock")):
+            db = sqlite3.connect(self.path, timeout=30.0)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+            finally:
+                db.close()
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> CrawlStore:
@@ -113,6 +128,27 @@ class CrawlStore:
                 " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
                 (crawl_id, url, json.dumps(options, sort_keys=True), job_id, now, now),
             )
+
+    def create_if_capacity(
+        self, crawl_id: str, url: str, options: dict[str, Any], job_id: str | None, limit: int
+    ) -> bool:
+        """Insert a ``queued`` crawl unless ``limit`` crawls are already queued or running.
+
+        The count and the insert are one write transaction, so processes racing for the last free
+        slot (``serve --workers N``) cannot both take it. Returns False (nothing inserted) when full.
+        """
+        now = time.time()
+        marks = ", ".join("?" for _ in ACTIVE)
+        with self._db() as db:
+            active = db.execute(f"SELECT COUNT(*) FROM crawls WHERE status IN ({marks})", ACTIVE)
+            if int(active.fetchone()[0]) >= limit:
+                return False
+            db.execute(
+                "INSERT INTO crawls (crawl_id, url, status, options, job_id, created_at, updated_at)"
+                " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                (crawl_id, url, json.dumps(options, sort_keys=True), job_id, now, now),
+            )
+        return True
 
     def update(self, crawl_id: str, **fields: Any) -> None:
         allowed = {

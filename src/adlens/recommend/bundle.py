@@ -5,7 +5,9 @@ parts, text space, metrics; see :mod:`adlens.recommend.checkpoint`), ``two-tower
 (content matrix, interactions, user features, the fitted PCA) and ``two-tower-000N.serving.json``
 (item and user ids, item metadata, the content encoder's vocabulary, training facts). The sidecar files
 are written first and the checkpoint last, so a version exists (``CheckpointStore.versions``) only
-once it is complete; nothing stored is overwritten.
+once it is complete; nothing stored is overwritten. A new version's number is reserved first
+(:meth:`CheckpointStore.reserve`), so two trainings saving at the same moment (two server workers)
+get different numbers.
 """
 
 from __future__ import annotations
@@ -112,10 +114,22 @@ def save_bundle(
 ) -> int:
     """Store a new version under ``root``; returns its number."""
     store = CheckpointStore(root)
-    store.root.mkdir(parents=True, exist_ok=True)
-    existing = store.versions()
-    version = (existing[-1] + 1) if existing else 1
-    path = store.path(version)
+    with store.reserve() as version:  # never the number another process is saving right now
+        _write_version(store.path(version), catalogue, model, config, encoder, content, metrics, info)
+    return version
+
+
+def _write_version(
+    path: Path,
+    catalogue: Catalogue,
+    model: TwoTower,
+    config: TwoTowerConfig,
+    encoder: ContentEncoder,
+    content: np.ndarray,
+    metrics: dict[str, float],
+    info: dict[str, Any] | None,
+) -> None:
+    """The sidecar files, then the checkpoint (which makes the version visible)."""
     ds = catalogue.dataset
     arrays: dict[str, np.ndarray] = {
         "content": np.asarray(content, dtype=np.float32),
@@ -144,7 +158,6 @@ def save_bundle(
         text_space=encoder.text_space,
         metrics=metrics,
     )
-    return version
 
 
 def load_bundle(root: str | Path, version: int | None = None, **expect: Any) -> ModelBundle:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from adlens.recommend.train import TwoTowerConfig
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^two-tower-(\d{4,})\.pt$")
+_RESERVED = re.compile(r"^two-tower-(\d{4,})\.reserved$")
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,42 @@ class CheckpointStore:
     def path(self, version: int) -> Path:
         return self.root / f"two-tower-{version:04d}.pt"
 
+    @contextmanager
+    def reserve(self) -> Iterator[int]:
+        """A new version number, reserved for this ``with`` block across processes and threads.
+
+        ``two-tower-000N.reserved`` is created with ``O_EXCL`` (so two trainings finishing together,
+        e.g. in two server workers, never pick the same number); write the version's files inside the
+        block, the checkpoint last. The reservation is removed on exit; the number then belongs to the
+        checkpoint, or is free again if none was written.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        taken = [
+            int(m.group(1))
+            for p in self.root.iterdir()
+            if (m := _NAME.match(p.name) or _RESERVED.match(p.name))
+        ]
+        version = max(taken, default=0) + 1
+        while True:
+            marker = self.root / f"two-tower-{version:04d}.reserved"
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                version += 1
+                continue
+            if self.path(version).exists():  # saved between our listing and our reservation
+                marker.unlink(missing_ok=True)
+                version += 1
+                continue
+            break
+        try:
+            yield version
+        finally:
+            marker.unlink(missing_ok=True)
+
     def save(self, model: TwoTower, config: TwoTowerConfig, **kwargs: Any) -> Path:
-        existing = self.versions()
-        version = (existing[-1] + 1) if existing else 1
-        return save_checkpoint(self.path(version), model, config, **kwargs)
+        with self.reserve() as version:
+            return save_checkpoint(self.path(version), model, config, **kwargs)
 
     def load(self, version: int | None = None, **expect: Any) -> Checkpoint:
         existing = self.versions()
