@@ -155,3 +155,21 @@ def test_postgres_import(fresh_runtime: Any, postgres_url: str) -> None:
         read_sql(postgres_url, "nope")
     with pytest.raises(InvalidInput, match="cannot read database"):
         read_sql("postgresql://nobody:pw@127.0.0.1:1/db", "t")
+
+
+def test_quality_refit_only_when_an_import_moves_a_large_population(fresh_runtime: Any) -> None:
+    from adlens.creators.ingest import quality_refit_due
+
+    rows = "".join(f"u{i},{1000 + 37 * i},{1 + (i % 7) / 2}%\n" for i in range(200))
+    first = import_table(
+        fresh_runtime, read_bytes(f"handle,followers,engagement rate\n{rows}".encode(), "a.csv")
+    )
+    assert first["quality_refit"]  # no statistics yet
+    # as if the population were large: 1 changed profile of 200 is under 1 %, 2 are not
+    assert not quality_refit_due(fresh_runtime, 1, always_below=0, fraction=0.01)
+    assert quality_refit_due(fresh_runtime, 2, always_below=0, fraction=0.01)
+    assert quality_refit_due(fresh_runtime, 1)  # small populations always refit
+    small = import_table(
+        fresh_runtime, read_bytes(b"handle,followers,engagement rate\nu_new,5k,2%\n", "b.csv")
+    )
+    assert small["quality_refit"] and small["imported"] == 1

@@ -14,7 +14,9 @@ Method (documented in docs/creators.md):
 4. Flags from likes/followers: average likes above 50 % of followers, and a reported engagement rate
    that disagrees with ``avg_likes / followers`` by more than a factor 3.
 
-The statistics are refit after every import and kept in ``DATA_DIR/creators/quality.json``.
+The statistics are refit after an import (always under 50,000 stored profiles; in a larger population
+when the import changed at least 1 % of it: ``adlens.creators.ingest.quality_refit_due``) and kept in
+``DATA_DIR/creators/quality.json``.
 """
 
 from __future__ import annotations
