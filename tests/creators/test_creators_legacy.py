@@ -78,3 +78,43 @@ def test_legacy_layout_is_moved_without_loss(fresh_runtime: Any) -> None:
         rt, "", image_id="instagram:user1#photo0", k=3, mode="image", filters=None, parse=False
     )
     assert {r["id"] for r in res["results"]} == {f"instagram:user{i}" for i in range(3)}
+
+
+def test_concurrent_moves_run_once(tmp_path: Any) -> None:
+    """Every server worker reaches the move on first use: one moves, the others find it done."""
+    import threading
+
+    from adlens.creators.legacy import migrate_legacy
+    from adlens.store import EmbeddedStore
+
+    path = tmp_path / "s.sqlite"
+    seed = EmbeddedStore(path)
+    seed.create_collection(LEGACY, {"text": 384, "photo_text": 384, "photo_visual": 1280})
+    rng = np.random.default_rng(1)
+    seed.upsert(
+        LEGACY,
+        [
+            Record(
+                f"instagram:u{i}",
+                {"text": _unit(rng, 384), "photo_text": _unit(rng, 384), "photo_visual": _unit(rng, 1280)},
+                {"kind": "profile", "handle": f"u{i}"},
+                f"bio {i}",
+            )
+            for i in range(3000)
+        ],
+    )
+    seed.close()
+    stores = [EmbeddedStore(path) for _ in range(3)]
+    moved: list[int] = []
+    threads = [
+        threading.Thread(target=lambda s=s: moved.append(migrate_legacy(s, profiles=PROFILES, photos=PHOTOS)))
+        for s in stores
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(moved) == [0, 0, 3000]
+    for s in stores:
+        assert s.count(PROFILES) == 3000 and LEGACY not in {c.name for c in s.list_collections()}
+        s.close()

@@ -172,7 +172,7 @@ def test_a_version_1_store_is_migrated(tmp_path: Path) -> None:
     a.delete("ads", ["x"])
     assert b.count("ads") == 0
     with sqlite3.connect(path) as c:
-        assert c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("3",)
         assert c.execute("SELECT count(*) FROM tombstones").fetchone() == (1,)
     a.close()
     b.close()

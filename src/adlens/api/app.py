@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,7 @@ from adlens.demo import register_demo_job
 from adlens.runtime import Runtime
 
 log = logging.getLogger("adlens.api")
+SERVE_STARTED_ENV = "ADLENS_SERVE_STARTED"  # set by ``adlens serve``: when the server (all workers) started
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -34,9 +36,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         for hook in app.state.startup_hooks:
             hook(runtime)
         runtime.jobs.start()
-        # with several workers only the one whose job runner is active seeds (the others are on
-        # standby), so a worker started later does not queue the seeding again
-        if settings.demo and getattr(runtime.jobs, "active", True):
+        if settings.demo and not _demo_seeded(runtime):
+            # queued or running already (another worker): the dedupe key makes this a no-op
             runtime.jobs.submit(DEMO_JOB, {}, dedupe_key="demo-seed")
         log.info("adlens %s ready", __version__)
         try:
@@ -88,6 +89,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _demo_seeded(runtime: Runtime) -> bool:
+    """A seeding job finished since this server started (several workers start at once; one that
+    starts later must not queue it again). The seeders are idempotent, so a seed from an earlier
+    server run is done again, cheaply."""
+    started = float(os.environ.get(SERVE_STARTED_ENV, "inf"))
+    return any(
+        job.finished_at is not None and job.finished_at >= started
+        for job in runtime.jobs.list(kind=DEMO_JOB, state="done", limit=5)
+    )
 
 
 def _optional(info: object, module: str, attr: str) -> object | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import time
 from typing import Any
 
 import typer
@@ -152,6 +153,7 @@ def serve(
     """Run the API server with the web UI."""
     import uvicorn
 
+    from adlens.api.app import SERVE_STARTED_ENV
     from adlens.api.worker import LOG_LEVEL_ENV
     from adlens.observability import configure_logging
 
@@ -163,6 +165,7 @@ def serve(
         "ADLENS_PORT": str(port or settings.port),
         "ADLENS_WORKERS": str(workers or settings.workers),
         LOG_LEVEL_ENV: log_level,
+        SERVE_STARTED_ENV: str(time.time()),
     }
     if demo:
         overrides["ADLENS_DEMO"] = "1"

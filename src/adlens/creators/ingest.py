@@ -25,7 +25,7 @@ import numpy as np
 
 from adlens.creators.mapping import ColumnMapping, detect_mapping
 from adlens.creators.photos import PhotoLoader, photos_dir, save_thumbnail
-from adlens.creators.profile import Profile, RowError, photo_id, profile_from_row
+from adlens.creators.profile import MAX_PHOTOS, Profile, RowError, photo_id, profile_from_row
 from adlens.creators.quality import QualityModel, fit
 from adlens.creators.schema import PHOTOS, PROFILES, ensure_collections, photo_record, profile_record
 from adlens.creators.sources import Table
@@ -194,7 +194,9 @@ def import_table(
         prof = profile_record(p, vec, mine)
         records.append(prof)
         photo_records.extend(photo_record(p, n, ph, prof.metadata) for n, ph in enumerate(mine))
-        stale.extend(photo_id(p.id, n) for n in range(len(mine), old_count))
+        # every photo slot past the new ones, not just past the stored count: an import interrupted
+        # between writing photos and their profile may have left some the profile does not list
+        stale.extend(photo_id(p.id, n) for n in range(len(mine), MAX_PHOTOS))
     # photos first: a profile is searchable once written, and its photos are then already there
     for start in range(0, len(photo_records), BATCH):
         store.upsert(PHOTOS, photo_records[start : start + BATCH])

@@ -9,7 +9,11 @@ simply runs again (upserts by id are idempotent) and nothing is lost.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from adlens.errors import NotFound
@@ -22,9 +26,32 @@ _BATCH = 2000
 log = logging.getLogger("adlens.creators")
 
 
+@contextmanager
+def _move_lock(store: Any) -> Iterator[None]:
+    """One process moves at a time (server workers all reach this on first use): an ``flock``
+    beside the embedded store's file. A store without a local file (Milvus) gets none."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        yield
+        return
+    with open(path.with_name(path.name + ".creators-move.lock"), "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def migrate_legacy(store: Any, *, profiles: str, photos: str) -> int:
     """Copy ``creators`` into ``profiles`` and ``photos`` (created if needed), then drop it.
     Returns the number of records moved (0 if another process finished the move first)."""
+    with _move_lock(store):
+        if not any(c.name == LEGACY for c in store.list_collections()):
+            return 0  # another process moved it while this one waited
+        return _move(store, profiles=profiles, photos=photos)
+
+
+def _move(store: Any, *, profiles: str, photos: str) -> int:
     store.create_collection(profiles, {"text": 384}, exist_ok=True)
     store.create_collection(photos, {"photo_text": 384, "photo_visual": 1280}, exist_ok=True)
     moved = 0
@@ -49,7 +76,7 @@ def migrate_legacy(store: Any, *, profiles: str, photos: str) -> int:
         for (name, ns), recs in batch.items():
             moved += store.upsert(name, recs, namespace=ns)
         store.drop_collection(LEGACY)
-    except NotFound:  # another process moved it and dropped the old collection meanwhile
+    except NotFound:  # dropped meanwhile by a process without the lock (a store without a file)
         return moved
     log.info("moved %d creator records from the one-collection layout", moved)
     return moved

@@ -158,6 +158,13 @@ class StoreCore:
     def _load_state(self, name: str, fields: dict[str, int], *, persisted: bool) -> CollectionState:
         """Every live row (plus the persisted index when ``persisted``), from one snapshot (write
         lock held)."""
+        # the persisted index first: it holds committed rows only, so it is never ahead of the
+        # snapshot taken after it (read the other way round, rows another process committed and
+        # checkpointed in between would be placed as dead and never loaded)
+        state = None
+        if persisted:
+            with self._index_lock(name):
+                state = load_state(self.index_dir / name, fields)
         conn = self._w
         own_tx = not conn.in_transaction
         if own_tx:
@@ -169,10 +176,6 @@ class StoreCore:
         finally:
             if own_tx:
                 conn.execute("COMMIT")
-        state = None
-        if persisted:
-            with self._index_lock(name):
-                state = load_state(self.index_dir / name, fields)
         st = CollectionState.from_rows(fields, rows, state)
         st.tombstone, st.synced_seq = tombstone, high
         return st
@@ -221,6 +224,8 @@ class StoreCore:
     def _write(self, fn: Any) -> Any:
         """Run ``fn(conn)`` in one write transaction, after catching up with other processes
         (nobody else can commit until this one ends). Write lock held."""
+        if self._closed:  # closed while this thread waited for the write lock
+            raise Unavailable("store is closed")
         try:
             conn = self._tx()
             self._catch_up(conn)
@@ -287,7 +292,7 @@ def _narrowed_and(
     node: filters.Node, base: np.ndarray, cols: CachedColumns, st: CollectionState
 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """An AND of range leaves and other conditions, with the others (cached masks) selecting under
-    1/8 of the rows: evaluate the ranges only at those rows (e.g. ``kind = photo`` is 1 % of the
+    1/8 of the rows: evaluate the ranges only at those rows (e.g. ``category = "chess"`` is 1 % of the
     records) instead of over the whole column. Returns (mask, positions if they were computed on the
     way), or ``None`` when that does not apply."""
     items = _flat_and(node)

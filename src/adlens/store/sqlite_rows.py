@@ -100,9 +100,8 @@ def load_rows(conn: sqlite3.Connection, collection: str, fields: dict[str, int],
     Vectors go straight into preallocated per-field matrices, one batch at a time, so peak memory
     is the matrices plus one batch (not the blobs, their concatenation and the copies at once)."""
     dim = sum(fields.values())
-    # a catch-up (after > 0) walks the seq key from ``after``; "+collection" keeps SQLite from
-    # choosing the (collection, namespace, id) index instead, which reads every row (1.1 s at 1M)
-    where = "collection=? AND seq>?" if after <= 0 else "+collection=? AND seq>?"
+    # served by the (collection, seq) index: a catch-up reads only the new rows of this collection
+    where = "collection=? AND seq>?"
     (total,) = conn.execute(f"SELECT count(*) FROM records WHERE {where}", (collection, after)).fetchone()
     mats = {f: np.empty((total, d), np.float32) for f, d in fields.items()}
     seqs: list[int] = []
@@ -188,8 +187,8 @@ def page_rows(
     conn: sqlite3.Connection, collection: str, namespace: str | None, after: int, limit: int
 ) -> list[tuple[int, str, str, str, str, bytes]]:
     """(seq, namespace, id, metadata_json, text, vec) with seq > after, in seq order."""
-    # "+collection": walk the seq key (the collection index would read and sort every row per page)
-    sql = "SELECT seq, namespace, id, metadata_json, text, vec FROM records WHERE +collection=? AND seq>?"
+    # the (collection, seq) index: each page reads its own rows only, in order
+    sql = "SELECT seq, namespace, id, metadata_json, text, vec FROM records WHERE collection=? AND seq>?"
     args: tuple[object, ...] = (collection, after)
     if namespace is not None:
         sql, args = sql + " AND namespace=?", (*args, namespace)

@@ -11,7 +11,8 @@ Tables::
                                           vec: the normalised float32 vectors of every field
                                           concatenated in declared order; seq is assigned on
                                           every write and never reused, so the ANN index can
-                                          catch up by "rows with seq > last applied seq"
+                                          catch up by "rows with seq > last applied seq";
+                                          indexed by (collection, namespace, id) and (collection, seq)
     tombstones(id, collection, seq)       every deleted or replaced row's seq, in commit order: how
                                           other processes on the same file learn of deletions
                                           (new rows they find by seq)
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from adlens.errors import Unavailable
 
-VERSION = 2
+VERSION = 3
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 # the version-1 schema; a new database is created as version 1 and migrated like any other
@@ -59,7 +60,12 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX tombstones_collection ON tombstones(collection, id)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """Rows of one collection in seq order (loads, catch-ups and record iteration walk it)."""
+    conn.execute("CREATE INDEX records_collection_seq ON records(collection, seq)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def connect(path: Path) -> sqlite3.Connection:
