@@ -261,3 +261,30 @@ def test_close_while_other_threads_use_the_store(tmp_path: Path) -> None:
             t.join(30)
         writer.close()
         assert not other, other
+
+
+def test_tombstones_are_pruned_and_a_process_behind_them_reloads(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    a = EmbeddedStore(path, tombstone_keep=5)
+    b = EmbeddedStore(path, tombstone_keep=5)
+    a.create_collection("ads", {"text": DIM})
+    a.upsert("ads", _recs(60))
+    assert b.count("ads") == 60
+    kept = b._states["ads"]
+    a.delete("ads", ["r1"])
+    assert b.count("ads") == 59 and b._states["ads"] is kept  # up to date: applied, not reloaded
+    for i in range(2, 22):  # b sleeps through 20 deletions
+        a.delete("ads", [f"r{i}"])
+    a.checkpoint()  # prunes the log to the newest 5
+    with sqlite3.connect(path) as c:
+        assert c.execute("SELECT count(*) FROM tombstones").fetchone() == (5,)
+    assert b.count("ads") == 39  # behind the pruned ones: b reloaded instead of missing deletions
+    assert b._states["ads"] is not kept
+    assert b.get("ads", [f"r{i}" for i in range(1, 22)]) == []
+    a_state = a._states["ads"]
+    a.delete("ads", ["r30"])
+    a.checkpoint()
+    assert a.count("ads") == 38 and a._states["ads"] is a_state  # its own deletions: no reload
+    _check_against_truth(b, path, np.random.default_rng(6))
+    a.close()
+    b.close()

@@ -383,7 +383,12 @@ class EmbeddedStore(StoreCore):
             self._dirty.add(collection)
 
     def checkpoint(self, collection: str | None = None) -> None:
-        """Catch the existing HNSW indexes up (compacting dead rows when > 25 %) and persist them."""
+        """Catch the existing HNSW indexes up (compacting dead rows when > 25 %) and persist them;
+        prune the tombstone log to its newest ``tombstone_keep`` entries (a process that had not
+        applied the pruned ones reloads the collection on its next operation)."""
+        self._check_open()
+        with self._lock.write():
+            self._write(lambda c: sqlite_schema.prune_tombstones(c, self.tombstone_keep))
         names = [collection] if collection else sorted(self._fields)
         for name in names:
             fields = self._ensure_loaded(name)

@@ -42,6 +42,7 @@ class StoreCore:
         ef_construction: int = 100,
         ef_search: int = 256,
         ef_max: int = 2048,
+        tombstone_keep: int = 1_000_000,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,7 @@ class StoreCore:
         self.exact_scan_threshold = exact_scan_threshold
         self._hnsw = {"m": hnsw_m, "ef_construction": ef_construction}
         self._ef = (ef_search, ef_max)
+        self.tombstone_keep = tombstone_keep  # checkpoint prunes older ones (~40 bytes each)
         self._lock = RWLock()
         self._conns: list[sqlite3.Connection] = []
         self._local = threading.local()
@@ -118,6 +120,7 @@ class StoreCore:
         if seen == self._seen:
             return
         own_tx = not conn.in_transaction
+        reload: list[str] = []
         if own_tx:
             conn.execute("BEGIN")  # one snapshot for everything read below
         try:
@@ -132,7 +135,11 @@ class StoreCore:
                 if name not in self._fields:
                     self._fields[name], self._incarnations[name] = fields, inc
             high = sqlite_schema.seq_high_water(conn)
+            floor = sqlite_schema.tombstone_floor(conn)
             for name, st in self._states.items():
+                if st.tombstone < floor:  # fell behind pruned tombstones: deletions may be missed
+                    reload.append(name)
+                    continue
                 # deletions first: a replaced id's old row dies before its new row takes the key
                 st.tombstone, gone = sqlite_rows.tombstones_after(conn, name, st.tombstone)
                 if gone.size:
@@ -146,6 +153,8 @@ class StoreCore:
         finally:
             if own_tx:
                 conn.execute("COMMIT")
+        for name in reload:  # after the snapshot: _load_state reads the persisted index first
+            self._states[name] = self._load_state(name, self._fields[name], persisted=True)
         self._seen = seen
 
     def _forget(self, name: str) -> None:

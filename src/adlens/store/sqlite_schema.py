@@ -2,7 +2,8 @@
 
 Tables::
 
-    meta(key, value)                      schema_version, seq_high_water (never reused)
+    meta(key, value)                      schema_version, seq_high_water (never reused),
+                                          tombstone_floor (tombstones up to it were pruned)
     collections(name, fields_json, incarnation)
                                           vector fields (name -> dim), in declared order;
                                           incarnation: a fresh seq per create, so another process
@@ -95,6 +96,7 @@ def init_db(conn: sqlite3.Connection) -> None:
             version += 1
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),))
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq_high_water', '0')")
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('tombstone_floor', '0')")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -116,6 +118,23 @@ def create_fts(conn: sqlite3.Connection, collection: str) -> None:
 
 def drop_fts(conn: sqlite3.Connection, collection: str) -> None:
     conn.execute(f"DROP TABLE IF EXISTS {fts_table(collection)}")
+
+
+def tombstone_floor(conn: sqlite3.Connection) -> int:
+    """Tombstones with an id up to this were pruned: a process that had not applied them reloads."""
+    row = conn.execute("SELECT value FROM meta WHERE key='tombstone_floor'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def prune_tombstones(conn: sqlite3.Connection, keep: int) -> int:
+    """Delete all but the newest ``keep`` tombstones (inside the caller's write transaction)."""
+    (newest,) = conn.execute("SELECT coalesce(max(id), 0) FROM tombstones").fetchone()
+    bound = int(newest) - keep
+    if bound <= tombstone_floor(conn):
+        return 0
+    n = conn.execute("DELETE FROM tombstones WHERE id <= ?", (bound,)).rowcount
+    conn.execute("UPDATE meta SET value=? WHERE key='tombstone_floor'", (str(bound),))
+    return int(n)
 
 
 def seq_high_water(conn: sqlite3.Connection) -> int:
@@ -140,5 +159,7 @@ __all__ = [
     "fts_table",
     "init_db",
     "next_seqs",
+    "prune_tombstones",
     "seq_high_water",
+    "tombstone_floor",
 ]
