@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from adlens.errors import InvalidInput, Unavailable
+from adlens.file_lock import file_lock
 
 SCHEMA_VERSION = 3
 DB_URL_ENV = "ADLENS_ADCLASS_DATABASE_URL"
@@ -203,22 +204,6 @@ def _sqlite_file(engine: Engine) -> Path | None:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Cross-process lock (POSIX ``flock``); a no-op where ``fcntl`` is unavailable."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
 def migration_lock(engine: Engine) -> Iterator[None]:
     """Held while migrating: one process at a time per database (see the module docstring)."""
     if engine.dialect.name == "postgresql":
@@ -236,7 +221,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(path.with_name(path.name + ".migrate.lock")):
+    with file_lock(path.with_name(path.name + ".migrate.lock")):
         yield
 
 

@@ -9,7 +9,6 @@ simply runs again (upserts by id are idempotent) and nothing is lost.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adlens.errors import NotFound
+from adlens.file_lock import file_lock
 from adlens.store import Record
 
 __all__ = ["LEGACY", "migrate_legacy"]
@@ -34,12 +34,8 @@ def _move_lock(store: Any) -> Iterator[None]:
     if not isinstance(path, Path):
         yield
         return
-    with open(path.with_name(path.name + ".creators-move.lock"), "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with file_lock(path.with_name(path.name + ".creators-move.lock")):
+        yield
 
 
 def migrate_legacy(store: Any, *, profiles: str, photos: str) -> int:

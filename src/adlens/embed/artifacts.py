@@ -7,17 +7,16 @@ file and renamed into place, under a file lock so that concurrent processes buil
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from adlens.errors import Unavailable
+from adlens.file_lock import file_lock
 
 
 def sha256_file(path: Path) -> str:
@@ -58,16 +57,6 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with path.open("a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
 def ensure_artifact(path: Path, source_id: str, build: Callable[[Path], None]) -> Path:
     """Return ``path`` after making sure it holds a verified build of ``source_id``.
 
@@ -81,7 +70,7 @@ def ensure_artifact(path: Path, source_id: str, build: Callable[[Path], None]) -
         raise Unavailable(f"cannot create model cache directory {path.parent}: {exc.strerror}") from exc
     if is_valid(path, source_id):
         return path
-    with _file_lock(path.with_name(path.name + ".lock")):
+    with file_lock(path.with_name(path.name + ".lock")):
         if is_valid(path, source_id):  # another process built it meanwhile
             return path
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

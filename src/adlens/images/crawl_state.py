@@ -8,7 +8,6 @@ are not downloaded again.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sqlite3
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adlens.errors import NotFound
+from adlens.file_lock import file_lock
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("done", "failed", "cancelled")
@@ -54,17 +54,6 @@ CREATE INDEX IF NOT EXISTS crawl_errors_crawl ON crawl_errors (crawl_id, id);
 """
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock across processes (``flock`` on ``path``, created if missing)."""
-    with path.open("a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
 _STORES: dict[Path, CrawlStore] = {}
 _STORES_LOCK = threading.Lock()
 
@@ -78,7 +67,7 @@ class CrawlStore:
         self._local = threading.local()
         # Switching a new file to WAL does not wait for the busy timeout: "database is locked" when
         # another process (``serve --workers N``) creates it at the same moment. One at a time.
-        with _file_lock(self.path.with_name(self.path.name + ".lock")):
+        with file_lock(self.path.with_name(self.path.name + ".lock")):
             db = sqlite3.connect(self.path, timeout=30.0)
             try:
                 db.execute("PRAGMA journal_mode=WAL")

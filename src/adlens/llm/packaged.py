@@ -7,17 +7,16 @@ writes a ``.sha256`` sidecar, so later calls only compare the file size and the 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 from adlens.errors import Unavailable
+from adlens.file_lock import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def packaged_model_path(cache_dir: Path) -> Path:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise Unavailable(f"cannot create the model cache directory {cache_dir}: {exc}") from exc
-    with _lock, _file_lock(cache_dir / (pkg.MODEL_NAME + ".lock")):
+    with _lock, file_lock(cache_dir / (pkg.MODEL_NAME + ".lock")):
         if _is_verified(target, sidecar, pkg.EXPECTED_SHA256, size):
             return target
         if target.exists() and target.stat().st_size == size and _sha256(target) == pkg.EXPECTED_SHA256:
@@ -117,22 +116,6 @@ def _sha256(path: Path) -> str:
         while block := src.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Cross-process lock (POSIX ``flock``); a no-op where ``fcntl`` is unavailable."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 __all__ = ["PACKAGE", "packaged_model_name", "packaged_model_path"]

@@ -9,18 +9,17 @@ recommendations, which strategy produced it (``user_tower``, ``context`` or ``po
 
 from __future__ import annotations
 
-import fcntl
 import json
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from adlens.errors import Conflict, InvalidInput, NotFound
+from adlens.file_lock import file_lock
 from adlens.recommend.bundle import load_bundle, version_name
 from adlens.recommend.catalogue import ItemInfo
 from adlens.recommend.checkpoint import CheckpointStore
@@ -42,17 +41,6 @@ def _check_id(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 256:
         raise InvalidInput(f"{what} must be a non-empty string of at most 256 characters")
     return value
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock across processes (``flock`` on ``path``, created if missing)."""
-    with path.open("a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _and(*filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -97,7 +85,7 @@ class RecommendService:
                 if not rec.index_complete(self.store):
                     # Other processes (server workers, the training job) may index this version now:
                     # one at a time, and only if it is still incomplete once we hold the lock.
-                    with _file_lock(self.root / f".index-{version_name(v)}.lock"):
+                    with file_lock(self.root / f".index-{version_name(v)}.lock"):
                         if not rec.index_complete(self.store):
                             rec.index_info = rec.index(self.store)
                 self._loaded[v] = rec

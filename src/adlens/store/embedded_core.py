@@ -3,7 +3,6 @@ collection states and filter masks. :class:`adlens.store.embedded.EmbeddedStore`
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sqlite3
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from adlens.errors import NotFound, Unavailable
+from adlens.file_lock import file_lock
 from adlens.store import filters, sqlite_rows, sqlite_schema, validation
 from adlens.store.ann import load_state
 from adlens.store.maskcache import CachedColumns, Selection
@@ -193,12 +193,8 @@ class StoreCore:
     def _index_lock(self, name: str) -> Iterator[None]:
         """Serialise reading and writing a collection's persisted index across processes."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / f".{name}.lock", "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        with file_lock(self.index_dir / f".{name}.lock"):
+            yield
 
     def _get_fields(self, name: str) -> dict[str, int]:
         self._check_open()
