@@ -15,6 +15,7 @@ from typing import Any
 
 from adlens.errors import InvalidInput, NotFound
 from adlens.jobs.base import ACTIVE_STATES, Job, JobEvent, JobState
+from adlens.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = 1
 
@@ -74,7 +75,7 @@ class SqliteJobStore:
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()

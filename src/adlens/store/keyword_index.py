@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from adlens.sqlite_wal import enable_wal
 from adlens.store.base import Hit, Metadata, Record
 from adlens.store.filters import Node, matches
 from adlens.store.sqlite_schema import FTS_TOKENIZE
@@ -35,7 +36,7 @@ class KeywordIndex:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         for stmt in _SCHEMA.split(";"):
             self._conn.execute(stmt)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adlens.errors import Unavailable
+from adlens.sqlite_wal import enable_wal
 
 VERSION = 3
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
@@ -69,10 +70,14 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, wal_wait_s: float = 30.0) -> sqlite3.Connection:
     """A connection in WAL mode with synchronous=FULL (a commit is on disk when it returns)."""
     conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    try:
+        enable_wal(conn, wal_wait_s)
+    except BaseException:
+        conn.close()
+        raise
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")
