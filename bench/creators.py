@@ -31,19 +31,26 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from http_load import load, pct, run_loop
+from creators_data import (
+    CATS,
+    COUNTRIES,
+    LANGS,
+    PLATFORMS,
+    generate,
+    numpy_mask,
+    random_filters,
+    text_vectors,
+)
+from creators_http import payloads, serve_and_load
+from http_load import pct
 
 from adlens.config import Settings
 from adlens.creators.filters import CreatorFilters, to_where
@@ -51,59 +58,8 @@ from adlens.creators.ingest import import_table, quality_path
 from adlens.creators.quality import fit
 from adlens.creators.schema import PHOTO_FIELDS, PHOTOS, PROFILE_FIELDS, PROFILES, ensure_collections
 from adlens.creators.sources import read_path
-from adlens.creators.vocab import CATEGORIES
 from adlens.runtime import Runtime
 from adlens.store import Record
-
-CATS = list(CATEGORIES)
-COUNTRIES = [
-    "United States",
-    "United Kingdom",
-    "Brazil",
-    "India",
-    "Spain",
-    "Mexico",
-    "France",
-    "Germany",
-    "Indonesia",
-    "Canada",
-]
-PLATFORMS = ["instagram", "tiktok", "youtube", "twitch"]
-LANGS = ["en", "es", "pt", "fr", "de", "hi", "id"]
-QUERIES = [f"{c} creators" for c in CATS] + [
-    "fitness creators in the US with over 50K followers",
-    "beauty influencers in spanish",
-    "people with curly hair",
-    "travel vloggers from Brazil",
-    "micro influencers on tiktok",
-    "gaming streamers with engagement above 3%",
-    "vegan recipes",
-    "home workouts for beginners",
-    "skincare routines",
-    "budget travel tips",
-]
-
-
-def generate(n: int, templates: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    cat = rng.integers(0, len(CATS), n)
-    return {
-        "cat": cat,
-        "country": rng.integers(0, len(COUNTRIES), n),
-        "platform": rng.integers(0, len(PLATFORMS), n),
-        "lang": rng.integers(0, len(LANGS), n),
-        "followers": np.exp(rng.uniform(np.log(1_000), np.log(50_000_000), n)).astype(np.int64),
-        "er": np.clip(0.06 * np.exp(rng.normal(0, 0.6, n)), 0.0005, 0.9),
-        "photo": rng.random(n) < 0.01,
-    }
-
-
-def text_vectors(
-    meta: dict[str, np.ndarray], sl: slice, templates: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    base = templates[meta["cat"][sl]]
-    noise = rng.normal(size=base.shape).astype(np.float32) / np.sqrt(base.shape[1])
-    x = base + 0.9 * noise
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
 def ingest(
@@ -179,46 +135,6 @@ def ingest(
     t_index = time.perf_counter() - t1
     fit(meta["followers"].astype(float), meta["er"]).save(quality_path(rt.settings))
     return {"meta": meta, "text": text_all, "templates": templates, "upsert_s": t_upsert, "index_s": t_index}
-
-
-def random_filters(rng: random.Random) -> CreatorFilters:
-    kw: dict[str, Any] = {}
-    r = rng.random()
-    if r < 0.5:
-        kw["min_followers"] = int(10 ** rng.uniform(3.5, 7))
-    if rng.random() < 0.3:
-        kw["max_followers"] = int(10 ** rng.uniform(4, 7.5))
-    if rng.random() < 0.3:
-        kw["min_engagement"] = rng.uniform(0.01, 0.1)
-    for key, pool in (
-        ("category", CATS),
-        ("country", COUNTRIES),
-        ("platform", PLATFORMS),
-        ("language", LANGS),
-    ):
-        if rng.random() < 0.35:
-            kw[key] = rng.sample(pool, rng.randint(1, 2))
-    return CreatorFilters(**kw)
-
-
-def numpy_mask(meta: dict[str, np.ndarray], f: CreatorFilters) -> np.ndarray:
-    m = np.ones(meta["cat"].shape[0], bool)
-    if f.min_followers is not None:
-        m &= meta["followers"] >= f.min_followers
-    if f.max_followers is not None:
-        m &= meta["followers"] <= f.max_followers
-    if f.min_engagement is not None:
-        m &= meta["er"] >= f.min_engagement
-    for key, col, pool in (
-        ("category", "cat", CATS),
-        ("country", "country", COUNTRIES),
-        ("platform", "platform", PLATFORMS),
-        ("language", "lang", LANGS),
-    ):
-        values = getattr(f, key)
-        if values:
-            m &= np.isin(meta[col], [pool.index(v) for v in values])
-    return m
 
 
 def recall(rt: Runtime, data: dict[str, Any], n_queries: int = 300) -> dict[str, Any]:
@@ -314,94 +230,6 @@ def csv_rate(rows: int = 2000) -> dict[str, Any]:
         "import_rows_s": rows / t_import,
         "embed_rows_s": rows / t_embed,
     }
-
-
-def payloads(n: int) -> list[dict[str, Any]]:
-    rng = random.Random(3)
-    out = []
-    for _ in range(n):
-        f = random_filters(rng)
-        out.append({"query": rng.choice(QUERIES), "filters": f.model_dump(exclude_defaults=True), "k": 10})
-    return out
-
-
-def serve_and_load(
-    home: Path, clients: int, requests: int, duration: float, extra_env: dict[str, str]
-) -> list[tuple[str, dict[str, Any]]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (home / "bench-server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "adlens.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "ADLENS_HOME": str(home), **extra_env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("server did not start: " + (home / "bench-server.log").read_text()[-2000:])
-            time.sleep(0.5)
-        body = payloads(max(requests, int(duration * clients)))
-        workers = int(extra_env.get("ADLENS_WORKERS", "1"))
-        t0 = time.perf_counter()
-        ready: dict[int, float] = {}  # worker pid -> seconds its last health answer took
-        while len(ready) < workers or max(ready.values()) > 1.0:
-            t1 = time.perf_counter()  # health waits while a worker preloads the creators index
-            pid = httpx.get(url + "/api/v1/health", timeout=900).json()["worker"]["pid"]
-            ready[pid] = time.perf_counter() - t1
-            if time.perf_counter() - t0 > 900:
-                raise RuntimeError(f"workers not ready after 900 s: {ready}")
-        print(f"  {workers} worker(s) loaded the index: {time.perf_counter() - t0:.1f} s", flush=True)
-        t0 = time.perf_counter()
-        first = httpx.post(url + "/api/v1/creators/search", json=body[0], timeout=900)
-        print(
-            f"  first search (opens the store, loads MiniLM): {time.perf_counter() - t0:.1f} s, status {first.status_code}",
-            flush=True,
-        )
-        warm = [{"query": q, "filters": {}, "k": 10} for q in QUERIES]
-        run_loop(load(url, 4, warm, requests=len(warm) * 2))  # every distinct query text embedded once
-        out = []
-        phases: list[tuple[str, int, dict[str, Any]]] = [
-            ("search", 10, {"requests": requests}),
-            ("search", clients, {"requests": requests}),
-            ("static", clients, {"requests": requests}),
-            ("search", clients, {"think": (0.5, 1.5), "duration": duration}),
-        ]
-        for label, c, kw in phases:
-            r = run_loop(load(url, c, None if label == "static" else body, server_pid=proc.pid, **kw))
-            r["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
-            out.append((label, r))
-            print(f"  {label} @ {c}: {r}", flush=True)
-        return out
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from creators import payloads
+from creators_http import payloads
 
 from adlens.config import Settings
 from adlens.creators.filters import CreatorFilters
