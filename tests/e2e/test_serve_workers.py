@@ -79,3 +79,30 @@ def test_serve_rejects_a_bad_worker_count(tmp_path: Path) -> None:
     )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr and "workers" in out.stderr
+
+
+def test_two_workers_seed_the_demo_once(tmp_path: Path) -> None:
+    from adlens.creators.demo import N_DEMO
+
+    env = {"ADLENS_WORKERS": "2", "ADLENS_DEMO": "true", "ADLENS_DEMO_APPS": "creators"}
+    server = Server(tmp_path, env=env)
+    try:
+        server.wait_ready()
+        deadline = time.monotonic() + 300
+        jobs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            jobs = httpx.get(server.url + "/api/v1/jobs", params={"kind": "demo.seed"}, timeout=30).json()[
+                "jobs"
+            ]
+            if jobs and all(j["state"] in ("done", "failed", "cancelled") for j in jobs):
+                break
+            time.sleep(1)
+        assert [j["state"] for j in jobs] == ["done"], jobs  # one seeding, not one per worker
+        assert jobs[0]["result"]["creators"]["imported"] == N_DEMO
+        # the worker that did not run the job serves the demo creators too
+        _poll_workers(
+            server.url, 2, lambda s: all(_creators_count(b) == N_DEMO for b in s.values()), timeout=60
+        )
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log.read_text()
