@@ -175,7 +175,7 @@ def test_selection_derives_count_positions_and_bits_once_per_version() -> None:
     rng = np.random.default_rng(5)
     mask = rng.random(1003) < 0.3
     cache = MaskCache()
-    sel = Selection(mask, cache, 1, ("where", None, "x"))
+    sel = Selection(cache, 1, ("where", None, "x"), mask.shape[0], mask=mask)
     assert sel.count == int(mask.sum())
     pos = sel.positions()
     assert np.array_equal(pos, np.flatnonzero(mask)) and pos.dtype == np.int64
@@ -183,7 +183,7 @@ def test_selection_derives_count_positions_and_bits_once_per_version() -> None:
     bits = sel.bits(1000)
     assert np.array_equal(np.unpackbits(bits, bitorder="little")[:1000], mask[:1000])
     assert not pos.flags.writeable and not bits.flags.writeable
-    again = Selection(mask, cache, 2, ("where", None, "x"))  # a write bumped the version
+    again = Selection(cache, 2, ("where", None, "x"), mask.shape[0], mask=mask)  # a write bumped the version
     assert again.positions() is not pos and np.array_equal(again.positions(), pos)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ class EmbeddedStore(WritableCore):
                         all_allowed=all_allowed,
                         exact_scan_threshold=self.scan_threshold(st.n),
                         get_index=get_index,
+                        get_codes=partial(st.int8_codes, field),
                         ef_search=self._ef[0],
                         ef_max=self._ef[1],
                     )

@@ -15,9 +15,9 @@ import numpy as np
 
 from adlens.errors import NotFound, Unavailable
 from adlens.file_lock import file_lock
-from adlens.store import filters, sqlite_rows, sqlite_schema, validation
+from adlens.store import filters, selection, sqlite_rows, sqlite_schema, validation
 from adlens.store.ann import load_state
-from adlens.store.maskcache import CachedColumns, Selection
+from adlens.store.maskcache import Selection
 from adlens.store.memstate import CollectionState
 from adlens.store.planner import Plan
 from adlens.store.rwlock import RWLock
@@ -247,29 +247,7 @@ class StoreCore:
         a lock)."""
         if namespace is not None:
             validation.check_namespace(namespace)
-        key = ("where", namespace, repr(node))
-        known: list[np.ndarray] = []
-
-        def base() -> np.ndarray:
-            return st.base_mask(namespace)
-
-        def compute() -> np.ndarray:
-            mask = st.masks.get(st.version, ("base", namespace), base)
-            if node is None:
-                return mask
-            cols = CachedColumns(st.columns, st.leaf_masks, st.version, ranges=st.masks)
-            narrowed = _narrowed_and(node, mask, cols, st)
-            if narrowed is None:
-                return mask & filters.to_mask(node, cols)
-            out, pos = narrowed
-            if pos is not None:
-                known.append(pos)
-            return out
-
-        sel = Selection(st.masks.get(st.version, key, compute), st.masks, st.version, key)
-        if known:
-            sel.seed_positions(known[0])
-        return sel
+        return selection.select(st, namespace, node)
 
     def _mask(self, st: CollectionState, namespace: str | None, node: filters.Node | None) -> np.ndarray:
         """The mask of :meth:`_select` (read-only; caller holds a lock)."""
@@ -282,40 +260,3 @@ class StoreCore:
     def _release(self) -> None:
         for c in self._conns:
             c.close()
-
-
-_RANGES = ("gt", "gte", "lt", "lte")
-
-
-def _flat_and(node: filters.Node) -> list[filters.Node]:
-    if isinstance(node, filters.And):
-        return [leaf for item in node.items for leaf in _flat_and(item)]
-    return [node]
-
-
-def _narrowed_and(
-    node: filters.Node, base: np.ndarray, cols: CachedColumns, st: CollectionState
-) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """An AND of range leaves and other conditions, with the others (cached masks) selecting under
-    1/8 of the rows: evaluate the ranges only at those rows (e.g. ``category = "chess"`` is 1 % of the
-    records) instead of over the whole column. Returns (mask, positions if they were computed on the
-    way), or ``None`` when that does not apply."""
-    items = _flat_and(node)
-    ranges = [i for i in items if isinstance(i, filters.Cmp) and i.op in _RANGES]
-    others = [i for i in items if not (isinstance(i, filters.Cmp) and i.op in _RANGES)]
-    if not ranges or not others or len(items) < 2:
-        return None
-    mask = base & filters.to_mask(others[0], cols)  # a new array: cached masks stay untouched
-    for item in others[1:]:
-        mask &= filters.to_mask(item, cols)
-    if np.count_nonzero(mask) * 8 > mask.shape[0]:
-        for item in ranges:
-            mask &= filters.to_mask(item, cols)
-        return mask, None
-    pos = np.flatnonzero(mask)
-    for r in ranges:
-        assert isinstance(r, filters.Cmp)
-        pos = pos[st.columns.compare_at(r.key, r.op, float(r.value), pos)]
-    mask[:] = False  # reuse the array: only ``pos`` stays selected
-    mask[pos] = True
-    return mask, pos.astype(np.int64, copy=False)

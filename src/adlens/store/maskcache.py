@@ -72,36 +72,66 @@ class MaskCache:
 
 
 class Selection:
-    """The rows a filter selects: its mask, plus the count, the positions and the bitmap FAISS wants,
-    each derived once per (filter, state version) and kept in the same LRU as the mask.
+    """The rows a filter selects: its mask or its positions (whichever was computed), plus the count,
+    the other form and the bitmap FAISS wants, each derived once per (filter, state version) and kept
+    in the same LRU.
 
     A search, the ``count`` next to it and the next page of the same filter then share one
     ``count_nonzero``, one ``flatnonzero`` and one ``packbits`` over the 1M-row mask instead of
-    redoing them per call."""
+    redoing them per call; a selection narrowed to a few positions never builds its 1M-row mask
+    unless a plan needs it (the HNSW bitmap)."""
 
-    __slots__ = ("_cache", "_key", "_version", "mask")
+    __slots__ = ("_cache", "_key", "_mask", "_pos", "_version", "n")
 
-    def __init__(self, mask: np.ndarray, cache: MaskCache, version: int, key: Hashable) -> None:
-        self.mask, self._cache, self._version, self._key = mask, cache, version, key
+    def __init__(
+        self,
+        cache: MaskCache,
+        version: int,
+        key: Hashable,
+        n: int,
+        *,
+        mask: np.ndarray | None = None,
+        positions: np.ndarray | None = None,
+    ) -> None:
+        if mask is None and positions is None:
+            raise ValueError("a selection needs its mask or its positions")
+        self._cache, self._version, self._key, self.n = cache, version, key, n
+        self._mask, self._pos = mask, positions
 
     def _derived(self, what: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
         return self._cache.get(self._version, (self._key, what), compute)
 
     @property
+    def mask(self) -> np.ndarray:
+        """Boolean mask over rows ``0..n-1`` (read-only)."""
+        if self._mask is None:
+            pos = self._pos
+
+            def build() -> np.ndarray:
+                out = np.zeros(self.n, dtype=bool)
+                out[pos] = True
+                return out
+
+            self._mask = self._derived("mask", build)
+        return self._mask
+
+    @property
     def count(self) -> int:
+        if self._pos is not None:
+            return int(self._pos.shape[0])
         return int(self._derived("count", lambda: np.array(np.count_nonzero(self.mask))))
 
     def positions(self) -> np.ndarray:
         """Matching row positions (int64, ascending, read-only)."""
-        return self._derived("positions", lambda: np.flatnonzero(self.mask).astype(np.int64, copy=False))
+        if self._pos is None:
+            self._pos = self._derived(
+                "positions", lambda: np.flatnonzero(self.mask).astype(np.int64, copy=False)
+            )
+        return self._pos
 
     def bits(self, n: int) -> np.ndarray:
         """``mask[:n]`` packed little-endian (FAISS ``IDSelectorBitmap``; read-only)."""
         return self._derived(("bits", n), lambda: np.packbits(self.mask[:n], bitorder="little"))
-
-    def seed_positions(self, positions: np.ndarray) -> None:
-        """Store positions already known (computed together with the mask)."""
-        self._derived("positions", lambda: positions)
 
 
 class CachedColumns:

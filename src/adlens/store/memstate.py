@@ -13,6 +13,7 @@ than :attr:`CollectionState.seen_seq` are the ones it has not seen yet.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from adlens.store.ann import HnswIndex, IndexState
 from adlens.store.base import Metadata
 from adlens.store.columns import MetaColumns
 from adlens.store.maskcache import MaskCache
+from adlens.store.quantized import Int8Codes
 
 
 @dataclass(slots=True)
@@ -53,6 +55,8 @@ class CollectionState:
         self.key_to_pos: dict[tuple[int, str], int] = {}
         self.columns = MetaColumns()
         self.ann: dict[str, HnswIndex] = {}
+        self.codes: dict[str, Int8Codes] = {}  # int8 pre-scan copies, built by the first large scan
+        self._codes_lock = threading.Lock()
         self.dead = 0
         self.version = 0
         self.tombstone = 0
@@ -103,6 +107,8 @@ class CollectionState:
                 self.mats[f] = mat  # adopt a first large batch (a store being loaded): no second copy
             else:
                 self.mats[f][start:end] = mat
+            if f in self.codes:
+                self.codes[f].catch_up(self.mats[f], end)
         self.n = end
         self.ids.extend(rows.ids)
         self.meta_json.extend(rows.meta_json)
@@ -215,6 +221,17 @@ class CollectionState:
         the last catch-up (so rows other collections wrote since are not scanned again), or the
         newest own row if that is newer."""
         return max(self.synced_seq, self.last_seq)
+
+    def int8_codes(self, field: str) -> Int8Codes:
+        """The int8 codes of ``field`` up to ``n`` (built on first use; safe under the read lock)."""
+        codes = self.codes.get(field)
+        if codes is None:
+            with self._codes_lock:
+                codes = self.codes.get(field)
+                if codes is None:
+                    codes = self.codes[field] = Int8Codes(self.mats[field][: self.n])
+        codes.catch_up(self.mats[field], self.n)
+        return codes
 
     def ann_behind(self, field: str) -> bool:
         idx = self.ann.get(field)
