@@ -52,6 +52,8 @@ def test_parse_ast_shapes() -> None:
     assert parse({"$or": [{"a": 1}, {"$not": {"b": True}}]}) == Or(
         (Cmp("a", "eq", 1), Not(Cmp("b", "eq", True)))
     )
+    node = parse({"a": {"$gte": 1}, "b": "x"})
+    assert parse(node) is node and parse(And(())) is None  # a parsed filter passes through
 
 
 def _random_metas(n: int, seed: int = 0) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ from adlens.creators.signals import (
     store_query_image,
 )
 from adlens.errors import InvalidInput
+from adlens.store.filters import parse as parse_filter
 
 __all__ = ["MAX_DEPTH", "MODES", "WEIGHTS", "Mode", "get_creator", "result_of", "search_creators"]
 
@@ -254,7 +255,7 @@ def search_creators(
                 f"no stored creator has category {', '.join(f.category)}: searched without that filter"
             )
             f = relaxed
-    where = to_where(f)
+    where = parse_filter(to_where(f))  # parsed once for the several store calls below
     qtext = _embed_query(runtime, semantic) if ("text" in weights or "text_image" in weights) else None
     scores: dict[str, dict[str, float]] = {}
     metas: dict[str, dict[str, Any]] = {}

@@ -22,6 +22,7 @@ import numpy as np
 
 from adlens.creators.schema import PHOTOS, PROFILES
 from adlens.errors import InvalidInput, NotFound
+from adlens.store.base import Where
 
 __all__ = [
     "QueryImage",
@@ -74,7 +75,7 @@ def load_query_image(runtime: Any, image_id: str) -> QueryImage:
 
 
 def profile_hits(
-    store: Any, vec: np.ndarray, where: dict[str, Any] | None, need: int
+    store: Any, vec: np.ndarray, where: Where | None, need: int
 ) -> dict[str, tuple[float, dict[str, Any]]]:
     """creator id -> (text cosine, profile metadata) for the top ``need`` profiles matching ``where``."""
     if need > MAX_STORE_K:
@@ -87,7 +88,7 @@ PhotoHit = tuple[float, str, str]  # (cosine, photo id, concepts)
 
 
 def best_photos(
-    store: Any, field: str, vec: np.ndarray, where: dict[str, Any] | None, need: int
+    store: Any, field: str, vec: np.ndarray, where: Where | None, need: int
 ) -> dict[str, PhotoHit]:
     """creator id -> best photo for the top ``need`` creators by their best photo."""
     depth = min(max(need * 2, 20), MAX_STORE_K)

@@ -30,9 +30,11 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from adlens.store.filters import Node
+
 MetaValue = str | int | float | bool | list[str] | None
 Metadata = dict[str, MetaValue]
-Where = Mapping[str, Any]
+Where = Mapping[str, Any] | Node  # a filter (adlens.store.filters), as JSON-like data or parsed
 FusionMethod = Literal["rrf", "weighted"]
 
 DEFAULT_NAMESPACE = "default"

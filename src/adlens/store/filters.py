@@ -158,10 +158,15 @@ def _node(obj: Any, path: str) -> Node:
     return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
-def parse(where: Mapping[str, Any] | str | None) -> Node | None:
-    """Validate a filter (a mapping or its JSON text) into an AST; ``None``/``{}`` -> ``None``."""
+def parse(where: Mapping[str, Any] | str | Node | None) -> Node | None:
+    """Validate a filter (a mapping or its JSON text) into an AST; ``None``/``{}`` -> ``None``.
+
+    An AST passes through unchanged, so a caller that runs one filter against several calls
+    (search, count, the photos of the same creators) parses it once."""
     if where is None:
         return None
+    if isinstance(where, Cmp | And | Or | Not):
+        return None if where == And(()) else where
     if isinstance(where, str):
         try:
             where = json.loads(where)
