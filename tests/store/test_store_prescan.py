@@ -4,6 +4,7 @@ float32 scan and the reference filter, across appends, deletions and namespaces.
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,27 @@ def test_narrowed_and_mask_selections_agree_with_the_reference(tmp_path: Path) -
                 assert s.count("c", namespace=ns, where=where) == len(ref), (where, ns)
                 got = s.search("c", vecs[0], field="t", k=len(ref) + 1, where=where, namespace=ns)
                 assert sorted((h.namespace, h.id) for h in got) == ref, (where, ns)
+
+
+def test_large_fields_get_their_codes_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adlens.store import memstate
+
+    monkeypatch.setattr(memstate, "SYNC_CODES_ROWS", 1_000)  # this 8,000-row field counts as large
+    rng = np.random.default_rng(16)
+    mat = _clustered(rng, 8_000, D)
+    with EmbeddedStore(tmp_path / "s.sqlite", exact_scan_threshold=10**9) as s:
+        s.create_collection("c", {"t": D})
+        s.upsert("c", [Record(f"r{i}", {"t": mat[i]}, {}, "") for i in range(8_000)])
+        q = _clustered(rng, 1, D)[0]
+        first = s.search("c", q, field="t", k=10)  # float32 while the codes are built
+        st = s._states["c"]
+        deadline = time.monotonic() + 30
+        while "t" not in st.codes and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert st.codes["t"].ntotal == 8_000 and not st._codes_building
+        s.upsert("c", [Record("late", {"t": q}, {}, "")])  # appended after the build: caught up
+        again = s.search("c", q, field="t", k=11)
+        assert again[0].id == "late" and [h.id for h in again[1:]] == [h.id for h in first]
+        assert st.codes["t"].ntotal == 8_001

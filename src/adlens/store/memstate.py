@@ -25,6 +25,8 @@ from adlens.store.columns import MetaColumns
 from adlens.store.maskcache import MaskCache
 from adlens.store.quantized import Int8Codes
 
+SYNC_CODES_ROWS = 131_072  # larger fields get their int8 codes from a background thread
+
 
 @dataclass(slots=True)
 class Rows:
@@ -57,6 +59,7 @@ class CollectionState:
         self.ann: dict[str, HnswIndex] = {}
         self.codes: dict[str, Int8Codes] = {}  # int8 pre-scan copies, built by the first large scan
         self._codes_lock = threading.Lock()
+        self._codes_building: set[str] = set()
         self.dead = 0
         self.version = 0
         self.tombstone = 0
@@ -222,16 +225,38 @@ class CollectionState:
         newest own row if that is newer."""
         return max(self.synced_seq, self.last_seq)
 
-    def int8_codes(self, field: str) -> Int8Codes:
-        """The int8 codes of ``field`` up to ``n`` (built on first use; safe under the read lock)."""
+    def int8_codes(self, field: str, *, wait: bool = False) -> Int8Codes | None:
+        """The int8 codes of ``field`` up to ``n``, built on first use (safe under the read lock).
+
+        Up to :data:`SYNC_CODES_ROWS` rows they are built in the calling thread (< 0.5 s); above, a
+        background thread builds them (3.3 s at 1M x 384) and ``None`` is returned meanwhile (the
+        caller scans float32), unless ``wait``."""
         codes = self.codes.get(field)
         if codes is None:
             with self._codes_lock:
                 codes = self.codes.get(field)
                 if codes is None:
-                    codes = self.codes[field] = Int8Codes(self.mats[field][: self.n])
+                    mat, n = self.mats[field], self.n  # rows < n never change in place
+                    if n <= SYNC_CODES_ROWS or wait:
+                        codes = self.codes[field] = Int8Codes(mat[:n])
+                    elif field not in self._codes_building:
+                        self._codes_building.add(field)
+                        threading.Thread(
+                            target=self._build_codes,
+                            args=(field, mat, n),
+                            name="adlens-int8-codes",
+                            daemon=True,
+                        ).start()
+            if codes is None:
+                return None
         codes.catch_up(self.mats[field], self.n)
         return codes
+
+    def _build_codes(self, field: str, mat: np.ndarray, n: int) -> None:
+        codes = Int8Codes(mat[:n])
+        with self._codes_lock:
+            self.codes.setdefault(field, codes)
+            self._codes_building.discard(field)
 
     def ann_behind(self, field: str) -> bool:
         idx = self.ann.get(field)

@@ -48,13 +48,14 @@ def exact_topk(
     q: np.ndarray,
     k: int,
     positions: np.ndarray | None = None,
-    get_codes: Callable[[], Int8Codes] | None = None,
+    get_codes: Callable[[], Int8Codes | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k (scores, positions) by inner product, best first.
 
     With ``get_codes`` and at least :data:`PRESCAN_MIN_ROWS` rows (and 4x :func:`rescore_depth`), the
     rows are first scored on their int8 codes and only the best ``rescore_depth(k)`` are scored on
     float32 (see :mod:`adlens.store.quantized`); the scores returned are always float32 ones.
+    ``get_codes`` may return ``None`` (codes not built yet): then every row is scored on float32.
 
     The scores come from FAISS's ``fvec_inner_products_by_idx``: it reads only the selected rows in
     place (no gathered copy of them, no BLAS call), about 3-10x faster than ``matrix[positions] @ q``
@@ -67,8 +68,9 @@ def exact_topk(
     if m == 0:
         return np.empty(0, np.float32), positions
     depth = rescore_depth(k)
-    if get_codes is not None and m >= PRESCAN_MIN_ROWS and 4 * depth <= m:
-        approx = get_codes().scores(q, positions)
+    codes = get_codes() if get_codes is not None and m >= PRESCAN_MIN_ROWS and 4 * depth <= m else None
+    if codes is not None:
+        approx = codes.scores(q, positions)
         positions = np.sort(positions[np.argpartition(-approx, depth - 1)[:depth]])
         m = depth
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
@@ -105,7 +107,7 @@ def plan_and_search(
     all_allowed: bool,
     exact_scan_threshold: int,
     get_index: Callable[[], HnswIndex],
-    get_codes: Callable[[], Int8Codes] | None = None,
+    get_codes: Callable[[], Int8Codes | None] | None = None,
     ef_search: int = 256,
     ef_max: int = 2048,
 ) -> tuple[np.ndarray, np.ndarray, Plan]:
