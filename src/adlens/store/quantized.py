@@ -44,8 +44,10 @@ class Int8Codes:
     def __init__(self, mat: np.ndarray) -> None:
         """Quantise ``mat`` (the field's rows so far, unit vectors) with scales fitted on it."""
         self.dim = int(mat.shape[1])
-        peak = np.abs(mat).max(axis=0) if mat.shape[0] else np.ones(self.dim, np.float32)
-        self.scale = np.maximum(peak, 1e-6).astype(np.float32)
+        peak = np.full(self.dim, 1e-6, np.float32)
+        for start in range(0, mat.shape[0], _CHUNK * 64):  # no float copy of the whole matrix
+            np.maximum(peak, np.abs(mat[start : start + _CHUNK * 64]).max(axis=0), out=peak)
+        self.scale = peak
         self._codes = np.empty((max(1024, mat.shape[0]), self.dim), np.int8)
         self.ntotal = 0
         self._lock = threading.Lock()
@@ -63,8 +65,8 @@ class Int8Codes:
             new = np.empty((max(end, 2 * self._codes.shape[0]), self.dim), np.int8)
             new[: self.ntotal] = self._codes[: self.ntotal]
             self._codes = new
-        for start in range(0, m, 65_536):  # bounded float temporaries
-            chunk = rows[start : start + 65_536]
+        for start in range(0, m, _CHUNK * 64):  # bounded float temporaries
+            chunk = rows[start : start + _CHUNK * 64]
             self._codes[self.ntotal + start : self.ntotal + start + chunk.shape[0]] = self._quantise(chunk)
         self.ntotal = end
 
