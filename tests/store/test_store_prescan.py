@@ -61,6 +61,9 @@ def test_codes_are_clipped_not_wrapped_for_rows_beyond_the_fitted_scale() -> Non
     assert codes.ntotal == 150
     s = codes.scores(big[0], np.arange(100, 150, dtype=np.int64))
     assert int(np.argmax(s)) == 0  # a clipped row still ranks as itself, no int8 overflow
+    everything = np.arange(150, dtype=np.int64)
+    assert codes.n_clipped == 50 and codes.stale  # > 32 rows and > 1 %: to be fitted again
+    assert np.array_equal(codes.clipped_among(everything), np.arange(100, 150))
     with pytest.raises(IndexError):
         codes.scores(big[0], np.array([150], dtype=np.int64))
 
@@ -159,3 +162,21 @@ def test_large_fields_get_their_codes_in_the_background(
         again = s.search("c", q, field="t", k=11)
         assert again[0].id == "late" and [h.id for h in again[1:]] == [h.id for h in first]
         assert st.codes["t"].ntotal == 8_001
+
+
+def test_near_duplicates_beyond_the_rescoring_depth_keep_the_float32_order() -> None:
+    """400 near-copies of one vector (cosine ~0.9998: one creative under many ids) differ by less
+    than the int8 error: all of them must reach the float32 step, and pages must nest."""
+    rng = np.random.default_rng(17)
+    mat = _clustered(rng, 20_000, D)
+    base = mat[0].copy()
+    for i in range(1, 401):
+        v = base + 0.02 * rng.normal(size=D).astype(np.float32) / np.sqrt(D)
+        mat[i * 37] = v / np.linalg.norm(v)
+    codes = Int8Codes(mat)
+    for k in (10, 40, 100):
+        want = exact_topk(mat, base, k)
+        got = exact_topk(mat, base, k, None, lambda: codes)
+        assert np.array_equal(got[1], want[1]) and np.array_equal(got[0], want[0]), k
+    deeper = exact_topk(mat, base, 100, None, lambda: codes)[1]
+    assert np.array_equal(exact_topk(mat, base, 40, None, lambda: codes)[1], deeper[:40])

@@ -158,14 +158,51 @@ def _node(obj: Any, path: str) -> Node:
     return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
+def _check(node: Any, path: str) -> None:
+    """Raise ``InvalidInput`` unless ``node`` is an AST :func:`parse` could have produced."""
+    where = path or "(root)"
+    if isinstance(node, Not):
+        _check(node.item, f"{path}.$not")
+    elif isinstance(node, And | Or):
+        if not isinstance(node.items, tuple):
+            raise InvalidInput(f"filter {where}: items must be a tuple of filters")
+        for i, item in enumerate(node.items):
+            _check(item, f"{path}[{i}]")
+    elif isinstance(node, Cmp):
+        if not isinstance(node.key, str) or not _KEY_RE.match(node.key):
+            raise InvalidInput(f"filter {where}: invalid metadata key {node.key!r}")
+        op, value = node.op, node.value
+        if op == "eq":
+            _scalar(value, where)
+        elif op in _CMP_OPS.values():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInput(f"filter {where}: {op} needs a number, got {_kind(value)}")
+            _scalar(value, where)
+        elif op == "in":
+            if not isinstance(value, tuple) or len({_kind(_scalar(v, where)) for v in value}) > 1:
+                raise InvalidInput(f"filter {where}: in needs a tuple of scalars of one kind")
+        elif op == "exists":
+            if value is not True:
+                raise InvalidInput(f"filter {where}: exists takes True")
+        elif op == "contains":
+            if not isinstance(value, str):
+                raise InvalidInput(f"filter {where}: contains needs a string, got {_kind(value)}")
+        else:
+            raise InvalidInput(f"filter {where}: unknown operator {op!r}")
+    else:
+        raise InvalidInput(f"filter {where}: expected a filter node, got {_kind(node)}")
+
+
 def parse(where: Mapping[str, Any] | str | Node | None) -> Node | None:
     """Validate a filter (a mapping or its JSON text) into an AST; ``None``/``{}`` -> ``None``.
 
-    An AST passes through unchanged, so a caller that runs one filter against several calls
-    (search, count, the photos of the same creators) parses it once."""
+    An AST passes through after a structural check (operators, keys, value kinds), so a caller that
+    runs one filter against several calls (search, count, the photos of the same creators) parses
+    it once."""
     if where is None:
         return None
     if isinstance(where, Cmp | And | Or | Not):
+        _check(where, "")
         return None if where == And(()) else where
     if isinstance(where, str):
         try:

@@ -13,7 +13,9 @@ than :attr:`CollectionState.seen_seq` are the ones it has not seen yet.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +26,8 @@ from adlens.store.base import Metadata
 from adlens.store.columns import MetaColumns
 from adlens.store.maskcache import MaskCache
 from adlens.store.quantized import Int8Codes
+
+log = logging.getLogger(__name__)
 
 SYNC_CODES_ROWS = 131_072  # larger fields get their int8 codes from a background thread
 
@@ -60,6 +64,7 @@ class CollectionState:
         self.codes: dict[str, Int8Codes] = {}  # int8 pre-scan copies, built by the first large scan
         self._codes_lock = threading.Lock()
         self._codes_building: set[str] = set()
+        self._codes_retry: dict[str, tuple[float, float]] = {}  # field -> (not before, back-off s)
         self.dead = 0
         self.version = 0
         self.tombstone = 0
@@ -226,20 +231,25 @@ class CollectionState:
         return max(self.synced_seq, self.last_seq)
 
     def int8_codes(self, field: str, *, wait: bool = False) -> Int8Codes | None:
-        """The int8 codes of ``field`` up to ``n``, built on first use (safe under the read lock).
+        """The int8 codes of ``field`` up to ``n``, built on first use and fitted again when
+        :attr:`Int8Codes.stale` (safe under the read lock).
 
         Up to :data:`SYNC_CODES_ROWS` rows they are built in the calling thread (< 0.5 s); above, a
-        background thread builds them (3.3 s at 1M x 384) and ``None`` is returned meanwhile (the
-        caller scans float32), unless ``wait``."""
+        background thread builds them (3.3 s at 1M x 384) and the current codes (or ``None``: the
+        caller scans float32) serve meanwhile, unless ``wait``. A failed build is retried after a
+        back-off (1 s, doubling up to 5 min)."""
         codes = self.codes.get(field)
-        if codes is None:
+        if codes is None or codes.stale:
             with self._codes_lock:
                 codes = self.codes.get(field)
-                if codes is None:
+                if codes is None or codes.stale:
                     mat, n = self.mats[field], self.n  # rows < n never change in place
                     if n <= SYNC_CODES_ROWS or wait:
                         codes = self.codes[field] = Int8Codes(mat[:n])
-                    elif field not in self._codes_building:
+                    elif (
+                        field not in self._codes_building
+                        and time.monotonic() >= self._codes_retry.get(field, (0.0, 0.0))[0]
+                    ):
                         self._codes_building.add(field)
                         threading.Thread(
                             target=self._build_codes,
@@ -253,9 +263,18 @@ class CollectionState:
         return codes
 
     def _build_codes(self, field: str, mat: np.ndarray, n: int) -> None:
-        codes = Int8Codes(mat[:n])
+        try:
+            codes = Int8Codes(mat[:n])
+        except Exception:  # MemoryError included: the field scans float32 until a retry works
+            with self._codes_lock:
+                backoff = min(300.0, 2 * self._codes_retry.get(field, (0.0, 0.5))[1])
+                self._codes_retry[field] = (time.monotonic() + backoff, backoff)
+                self._codes_building.discard(field)
+            log.exception("building the int8 codes of %r failed; retrying in %.0f s", field, backoff)
+            return
         with self._codes_lock:
-            self.codes.setdefault(field, codes)
+            self.codes[field] = codes  # replaces stale codes; rows appended since are caught up on use
+            self._codes_retry.pop(field, None)
             self._codes_building.discard(field)
 
     def ann_behind(self, field: str) -> bool:

@@ -53,9 +53,11 @@ def exact_topk(
     """Exact top-k (scores, positions) by inner product, best first.
 
     With ``get_codes`` and at least :data:`PRESCAN_MIN_ROWS` rows (and 4x :func:`rescore_depth`), the
-    rows are first scored on their int8 codes and only the best ``rescore_depth(k)`` are scored on
-    float32 (see :mod:`adlens.store.quantized`); the scores returned are always float32 ones.
+    rows are first scored on their int8 codes and only the best ``rescore_depth(k)`` (plus every row
+    within the codes' error margin of the last of them, and every clipped row) are scored on float32
+    (see :mod:`adlens.store.quantized`); the scores returned are always float32 ones.
     ``get_codes`` may return ``None`` (codes not built yet): then every row is scored on float32.
+    Equal scores are ordered by position, so a top k is always the start of a deeper top k (pages).
 
     The scores come from FAISS's ``fvec_inner_products_by_idx``: it reads only the selected rows in
     place (no gathered copy of them, no BLAS call), about 3-10x faster than ``matrix[positions] @ q``
@@ -71,8 +73,11 @@ def exact_topk(
     codes = get_codes() if get_codes is not None and m >= PRESCAN_MIN_ROWS and 4 * depth <= m else None
     if codes is not None:
         approx = codes.scores(q, positions)
-        positions = np.sort(positions[np.argpartition(-approx, depth - 1)[:depth]])
-        m = depth
+        kth = np.partition(approx, m - depth)[m - depth]  # the depth-th best int8 score
+        near = positions[approx >= kth - codes.margin(q)]  # ties and near-ties included, in order
+        clipped = codes.clipped_among(positions)
+        positions = np.union1d(near, clipped) if clipped.shape[0] else near
+        m = int(positions.shape[0])
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     qv = np.ascontiguousarray(q, dtype=np.float32)
     ids = np.ascontiguousarray(positions, dtype=np.int64)
@@ -88,8 +93,8 @@ def exact_topk(
         m,
     )
     k = min(k, m)
-    top = np.argpartition(-scores, k - 1)[:k] if k < m else np.arange(m)
-    order = top[np.argsort(-scores[top], kind="stable")]
+    top = np.flatnonzero(scores >= np.partition(scores, m - k)[m - k]) if k < m else np.arange(m)
+    order = top[np.lexsort((ids[top], -scores[top]))][:k]  # best first, ties by position
     return scores[order], ids[order]
 
 

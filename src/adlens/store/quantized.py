@@ -8,14 +8,17 @@ time into a per-thread buffer that stays in the L2 cache (gathering them all fir
 block went to memory and was read back). So a large scan scores every
 selected row on int8 codes, keeps the best ``rescore`` candidates and ranks those again on the
 float32 rows (Qdrant calls this oversampling + rescoring). The final order and scores are exact
-float32 ones; only a row whose int8 score falls below ``rescore`` others could be missed, and the
-quantisation error (~1e-3 of a cosine) is far below the gap between the k-th and the 128th best of
-any real query (bench/creators.py measures the recall).
+float32 ones. Candidates are every row within :meth:`Int8Codes.margin` (twice a bound on the
+quantisation error of one score) of the ``rescore``-th best int8 score, so ties and near-duplicates
+all reach the float32 step: a row of the true top k could only be missed if its int8 error exceeded
+that bound (4 sigma of the rounding noise of both vectors).
 
 Quantisation is symmetric per dimension: ``code = round(127 * x_d / s_d)``, with ``s_d`` the largest
-``|x_d|`` when the codes were built (later rows are clipped to it; the rescoring absorbs that). The
-per-dimension scale is folded into the query (``Σ q_d x_d ≈ Σ (q_d s_d / 127) code_d``), so the
-dot product of two int8 vectors ranks the rows.
+``|x_d|`` when the codes were built. The per-dimension scale is folded into the query
+(``Σ q_d x_d ≈ Σ (q_d s_d / 127) code_d``), so the dot product of two int8 vectors ranks the rows.
+Rows appended later with a larger ``|x_d|`` are clipped: they are remembered and always rescored on
+float32, and once they exceed 1 % of the rows the codes report :attr:`Int8Codes.stale` and the store
+fits them again.
 """
 
 from __future__ import annotations
@@ -49,25 +52,40 @@ class Int8Codes:
             np.maximum(peak, np.abs(mat[start : start + _CHUNK * 64]).max(axis=0), out=peak)
         self.scale = peak
         self._codes = np.empty((max(1024, mat.shape[0]), self.dim), np.int8)
+        self._clipped = np.zeros(self._codes.shape[0], bool)
+        self.n_clipped = 0
+        self._row_norm2 = 0.0  # the largest Σ (code_d / 127)² of a row: its rounding noise bound
         self.ntotal = 0
         self._lock = threading.Lock()
         self.append(mat)
 
-    def _quantise(self, rows: np.ndarray) -> np.ndarray:
+    @property
+    def stale(self) -> bool:
+        """More than 1 % of the rows were clipped: the scales should be fitted again."""
+        return self.n_clipped > max(32, self.ntotal // 100)
+
+    def _quantise(self, rows: np.ndarray, start: int) -> None:
         x = np.rint(rows * (127.0 / self.scale))
-        return np.clip(x, -127, 127, out=x).astype(np.int8)
+        over = (np.abs(x) > 127).any(axis=1)
+        np.clip(x, -127, 127, out=x)
+        self._row_norm2 = max(self._row_norm2, float(np.square(x).sum(axis=1).max(initial=0.0)) / 127**2)
+        self._codes[start : start + rows.shape[0]] = x
+        self._clipped[start : start + rows.shape[0]] = over
+        self.n_clipped += int(over.sum())
 
     def append(self, rows: np.ndarray) -> None:
         """Add the codes of the next rows (callers serialise: the store's write lock or ``catch_up``)."""
         m = int(rows.shape[0])
         end = self.ntotal + m
         if end > self._codes.shape[0]:
-            new = np.empty((max(end, 2 * self._codes.shape[0]), self.dim), np.int8)
+            cap = max(end, 2 * self._codes.shape[0])
+            new = np.empty((cap, self.dim), np.int8)
             new[: self.ntotal] = self._codes[: self.ntotal]
-            self._codes = new
+            clipped = np.zeros(cap, bool)
+            clipped[: self.ntotal] = self._clipped[: self.ntotal]
+            self._codes, self._clipped = new, clipped
         for start in range(0, m, _CHUNK * 64):  # bounded float temporaries
-            chunk = rows[start : start + _CHUNK * 64]
-            self._codes[self.ntotal + start : self.ntotal + start + chunk.shape[0]] = self._quantise(chunk)
+            self._quantise(rows[start : start + _CHUNK * 64], self.ntotal + start)
         self.ntotal = end
 
     def catch_up(self, mat: np.ndarray, n: int) -> None:
@@ -76,12 +94,15 @@ class Int8Codes:
             if self.ntotal < n:
                 self.append(mat[self.ntotal : n])
 
-    def scores(self, q: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Approximate inner products of ``q`` with the rows at ``positions`` (float64, any scale:
-        only their order matters)."""
+    def _query(self, q: np.ndarray) -> tuple[np.ndarray, float]:
+        """The int8 query and the factor that turns an int8 score into a cosine."""
         qs = q.astype(np.float32) * self.scale
         peak = float(np.abs(qs).max()) or 1.0
-        qi = np.rint(qs * (127.0 / peak)).astype(np.int8)
+        return np.rint(qs * (127.0 / peak)).astype(np.int8), peak / 127**2
+
+    def scores(self, q: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Approximate inner products of ``q`` with the rows at ``positions`` (float64, cosine units)."""
+        qi, unit = self._query(q)
         if positions.shape[0] and int(positions.max()) >= self.ntotal:
             raise IndexError("position beyond the quantised rows")
         out = np.empty(positions.shape[0], np.float64)
@@ -91,4 +112,22 @@ class Int8Codes:
             block = buf[: part.shape[0]]
             np.take(self._codes, part, axis=0, out=block, mode="clip")  # bounds checked above
             out[start : start + part.shape[0]] = simsimd.dot(block, qi)
+        out *= unit
         return out
+
+    def margin(self, q: np.ndarray) -> float:
+        """Twice a 4-sigma bound on the error of one approximate score (cosine units).
+
+        A score's error is Σ_d (q_d s_d / 127) δ_d + (P / 127) (x_d / s_d) ε_d with the rounding
+        errors δ, ε uniform in ±0.5 (variance 1/12) and P = max |q_d s_d|; the second sum is bounded
+        with the largest row norm of the codes. Rows not clipped only: clipped ones are rescored anyway."""
+        qs = q.astype(np.float64) * self.scale
+        peak = float(np.abs(qs).max())
+        var = (float(np.square(qs).sum()) / 127**2 + (peak / 127) ** 2 * self._row_norm2) / 12
+        return 8.0 * float(np.sqrt(var))
+
+    def clipped_among(self, positions: np.ndarray) -> np.ndarray:
+        """The positions whose rows were clipped (their int8 score may be far off)."""
+        if not self.n_clipped or not positions.shape[0]:
+            return positions[:0]
+        return positions[self._clipped[positions]]
