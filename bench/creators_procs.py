@@ -7,8 +7,8 @@ Opens the store that ``bench/creators.py --home`` built (e.g. the 1M one), warms
 
 * one process, 1 thread — the baseline;
 * one process, 2 threads — what ``adlens serve`` does (two search slots): the GIL caps it;
-* 2 processes forked after loading, sharing the loaded store copy-on-write and only reading — a
-  measurement of what a multi-process read-replica mode could give (not how adlens serves today).
+* 2 processes forked after loading, sharing the loaded store copy-on-write and only reading — the
+  ceiling of ``adlens serve --workers 2`` on these cores without the HTTP layer.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def main() -> None:
     base = threads_rate(rt, body, 1, args.seconds)
     print(f"| 1 process x 1 thread (baseline) | {base:.1f} | 1.00 |", flush=True)
     two = threads_rate(rt, body, 2, args.seconds)
-    print(f"| 1 process x 2 threads (adlens serve) | {two:.1f} | {two / base:.2f} |", flush=True)
+    print(f"| 1 process x 2 threads (adlens serve, one worker) | {two:.1f} | {two / base:.2f} |", flush=True)
     forked = forked_rate(rt, body, 2, args.seconds)
     print(f"| 2 forked processes x 1 thread | {forked:.1f} | {forked / base:.2f} |", flush=True)
 
