@@ -58,7 +58,7 @@ def scans(mat: np.ndarray, rng: np.random.Generator, queries: int) -> None:
         "| rows scanned | float32 by index (baseline) p50 / p90 ms | int8 pre-scan + rescoring p50 / p90 ms | speed-up (p50) | recall@10 |"
     )
     print("|---|---|---|---|---|")
-    for m in (2_000, 5_000, 10_000, 20_000, 50_000, 100_000):
+    for m in (600, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000):
         base, ours, hit = [], [], 0
         for _ in range(queries):
             pos = np.sort(rng.choice(mat.shape[0], m, replace=False)).astype(np.int64)

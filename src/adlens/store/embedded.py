@@ -17,7 +17,6 @@ a process, writes take a lock and reads run concurrently.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -80,7 +79,7 @@ class EmbeddedStore(WritableCore):
                 p = st.key_to_pos.get((code, rid))
                 if p is not None:
                     vecs = {f: st.mats[f][p].copy() for f in fields}
-                    out.append(Record(rid, vecs, json.loads(st.meta_json[p]), st.texts[p]))
+                    out.append(Record(rid, vecs, sqlite_rows.loads(st.meta_json[p]), st.texts[p]))
             return out
 
     def count(self, collection: str, namespace: str | None = None, where: Where | None = None) -> int:
@@ -94,7 +93,7 @@ class EmbeddedStore(WritableCore):
         names = {c: n for n, c in st.ns_vocab.items()}
         out = []
         for p, sc in zip(pos.tolist(), scores.tolist(), strict=True):
-            meta = json.loads(st.meta_json[p])
+            meta = sqlite_rows.loads(st.meta_json[p])
             out.append(Hit(st.ids[p], float(sc), meta, st.texts[p], {key: float(sc)}, names[int(st.ns[p])]))
         return out
 
@@ -225,7 +224,7 @@ class EmbeddedStore(WritableCore):
             if not rows:
                 return
             for seq, ns, rid, mj, text, vec in rows:
-                yield ns, Record(rid, sqlite_rows.unpack(vec, fields), json.loads(mj), text)
+                yield ns, Record(rid, sqlite_rows.unpack(vec, fields), sqlite_rows.loads(mj), text)
                 last = seq
 
     # -- maintenance -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from adlens.store.ann import HnswIndex
 from adlens.store.maskcache import Selection
 from adlens.store.quantized import Int8Codes
 
-PRESCAN_MIN_ROWS = 4096  # smaller scans read little memory: float32 alone is as fast and exact
+PRESCAN_MIN_ROWS = 512  # int8 wins from ~600 scattered rows of 1M (0.13 vs 0.16 ms; 0.28 vs 0.49 at 2k)
 
 
 @dataclass(frozen=True, slots=True)

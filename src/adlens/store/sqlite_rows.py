@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+import orjson
 
 from adlens.store.base import Metadata, Record
 from adlens.store.memstate import Rows
@@ -22,6 +23,13 @@ def _chunks(seq: Sequence[int], n: int = _CHUNK) -> Iterator[Sequence[int]]:
 
 def dumps(meta: Metadata) -> str:
     return json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(meta_json: str) -> Metadata:
+    """Stored metadata JSON back to a dict (orjson: ~3x the standard library on the search path;
+    ``check_metadata`` keeps what ``dumps`` writes inside what orjson reads: finite floats, |int| ≤ 2**53)."""
+    out: Metadata = orjson.loads(meta_json)
+    return out
 
 
 def pack(mats: dict[str, np.ndarray], fields: dict[str, int]) -> np.ndarray:
@@ -114,7 +122,6 @@ def load_rows(conn: sqlite3.Connection, collection: str, fields: dict[str, int],
         f"SELECT seq, namespace, id, metadata_json, text, vec FROM records WHERE {where} ORDER BY seq",
         (collection, after),
     )
-    loads = json.loads
     n = 0
     while batch := cur.fetchmany(10_000):
         blobs = []
@@ -152,7 +159,7 @@ def fetch_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, tu
         for s, ns, rid, mj, text in conn.execute(
             f"SELECT seq, namespace, id, metadata_json, text FROM records WHERE seq IN ({q})", chunk
         ):
-            out[s] = (ns, rid, json.loads(mj), text)
+            out[s] = (ns, rid, loads(mj), text)
     return out
 
 
